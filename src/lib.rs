@@ -1,0 +1,14 @@
+//! tailwatch: data-free spectral audit of neural networks exported to ONNX.
+//!
+//! The pipeline, one module per stage:
+//! `onnx` (load a model safely) → `weights` (find weight layers, build their matrices) →
+//! `spectra` (eigenvalues of WᵀW) → `fits` (power law, Marchenko–Pastur) → `metrics` (per-layer
+//! columns and model summaries) → `stats` (correlation with reported errors across a study) →
+//! `report` (CSV, JSON, Markdown, HTML). `options` holds the analysis options and presets;
+//! `cli` is a thin shell over the library.
+
+pub mod error;
+pub mod options;
+pub mod spectra;
+
+pub use error::{Error, Result};

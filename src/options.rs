@@ -1,0 +1,493 @@
+//! Analysis options, presets and compat switches (methods.md §1, §14).
+//!
+//! Option names follow WeightWatcher's `analyze()` keywords so that settings carry over. Every
+//! option is declared once, in `options!` below, which generates both the full option set and
+//! its partial "overrides" form used by YAML files and `--set key=value` on the command line.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
+
+use crate::error::{Error, Result};
+
+/// Tail model (methods.md §5–6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FitKind {
+    #[serde(rename = "PL")]
+    PowerLaw,
+    #[serde(rename = "TPL")]
+    TruncatedPowerLaw,
+    #[serde(rename = "E_TPL")]
+    ExtendedTruncatedPowerLaw,
+}
+
+/// Power-law fitter: WW's own KS scan (§5) or `powerlaw` 1.5 semantics (§6.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlPackage {
+    Ww,
+    Powerlaw,
+}
+
+/// `fix_fingers` (§5.5, §6.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FixFingers {
+    ClipXmax,
+    XminPeak,
+}
+
+/// The `xmax` option (§5.4): none, drop the k largest eigenvalues, or force xmax = λ_max.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Xmax {
+    #[default]
+    None,
+    Drop(i64),
+    Force,
+}
+
+impl Serialize for Xmax {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Xmax::None => s.serialize_none(),
+            Xmax::Drop(k) => s.serialize_i64(*k),
+            Xmax::Force => s.serialize_str("force"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Xmax {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Int(i64),
+            Text(String),
+        }
+        match Option::<Repr>::deserialize(d)? {
+            None => Ok(Xmax::None),
+            Some(Repr::Int(k)) => Ok(Xmax::Drop(k)),
+            Some(Repr::Text(t)) if t == "force" => Ok(Xmax::Force),
+            Some(Repr::Text(t)) if t == "null" || t == "none" => Ok(Xmax::None),
+            Some(Repr::Text(t)) => Err(serde::de::Error::custom(format!(
+                "xmax must be null, an integer or \"force\", not {t:?}"
+            ))),
+        }
+    }
+}
+
+/// Eigensolver for the ESD (§4.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Eigensolver {
+    /// Gram matrix of the smaller side, f64, symmetric eigensolver (default, fast).
+    Gram,
+    /// Full f64 SVD, singular values only (the reference path, for checking).
+    Svd,
+}
+
+/// `norm`/`log_norm` as ‖W‖²_F (WW 0.7.x) or ‖W‖_F (WW 0.2.7, the Nature 2021 tables).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NormConvention {
+    Squared,
+    Frobenius,
+}
+
+/// Selection rule of the small-N power-law fit (§5.3, quirk Q6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SmallNSelect {
+    D,
+    J,
+}
+
+/// Grouped convolutions: the stored slice as is (parity) or its diagonal blocks (§2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupedConv {
+    Stacked,
+    Blocks,
+}
+
+/// Where layers come from: op-aware extraction or WW's initializer scan (§2.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LayerSource {
+    Ops,
+    Initializers,
+}
+
+/// One reproducible WeightWatcher 0.7.7 quirk (methods.md §14, reference README §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quirk {
+    /// Q1/Q1a: N/M swapped per transposed conv slice.
+    ConvNmSwap,
+    /// Q2: sv_min is the max over slices of each slice's min σ.
+    SvMin,
+    /// Q3/Q11: failed fits written as −1 and warned over-trained.
+    FailedAsMinusOne,
+    /// Q4: clip_xmax clipping down to ≤ 1 point (or a post-check) fails the layer.
+    ClipXmaxSmallFail,
+    /// Q5: failed fits averaged into summaries.
+    SummaryIncludeFailed,
+    /// Q7: small-N fallback keeps sigma = −1/√n.
+    SmallNStaleSigma,
+    /// Q8: detX column names swapped.
+    #[serde(rename = "detX_names")]
+    DetxNames,
+    /// detX running product may overflow to ∞.
+    #[serde(rename = "detX_plain_product")]
+    DetxPlainProduct,
+    /// entropy of rank ≤ 1 layers divided by ln(1 + 1e-10).
+    EntropyRank1,
+    /// an int xmax > n/2 silently used as an eigenvalue value.
+    XmaxIntAsValue,
+}
+
+impl Quirk {
+    pub const ALL: [Quirk; 10] = [
+        Quirk::ConvNmSwap,
+        Quirk::SvMin,
+        Quirk::FailedAsMinusOne,
+        Quirk::ClipXmaxSmallFail,
+        Quirk::SummaryIncludeFailed,
+        Quirk::SmallNStaleSigma,
+        Quirk::DetxNames,
+        Quirk::DetxPlainProduct,
+        Quirk::EntropyRank1,
+        Quirk::XmaxIntAsValue,
+    ];
+}
+
+/// The active compat switches. YAML: `null`, `ww-0.7.7` (all) or a list of quirk ids.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Compat(pub BTreeSet<Quirk>);
+
+impl Compat {
+    pub fn ww077() -> Self {
+        Compat(Quirk::ALL.into_iter().collect())
+    }
+    pub fn has(&self, q: Quirk) -> bool {
+        self.0.contains(&q)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Compat {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        if self.0.is_empty() {
+            s.serialize_none()
+        } else if *self == Compat::ww077() {
+            s.serialize_str("ww-0.7.7")
+        } else {
+            self.0.serialize(s)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Compat {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            All(String),
+            List(Vec<Quirk>),
+        }
+        match Option::<Repr>::deserialize(d)? {
+            None => Ok(Compat::default()),
+            Some(Repr::All(s)) if s == "ww-0.7.7" => Ok(Compat::ww077()),
+            Some(Repr::All(s)) => Err(serde::de::Error::custom(format!(
+                "compat must be null, \"ww-0.7.7\" or a list of quirk ids, not {s:?}"
+            ))),
+            Some(Repr::List(l)) => Ok(Compat(l.into_iter().collect())),
+        }
+    }
+}
+
+/// Declares every option once: the full set, its defaults (the `ww` preset) and the overrides.
+macro_rules! options {
+    ($( $(#[$doc:meta])* $field:ident $(as $rename:literal)? : $ty:ty = $default:expr ),* $(,)?) => {
+        /// A complete, validated-on-use set of analysis options.
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct AnalysisOptions {
+            $( $(#[$doc])* $(#[serde(rename = $rename)])? pub $field: $ty, )*
+        }
+
+        impl Default for AnalysisOptions {
+            /// The `ww` preset: WeightWatcher 0.7.7's `analyze()` defaults.
+            fn default() -> Self {
+                AnalysisOptions { $( $field: $default, )* }
+            }
+        }
+
+        /// Options given in a file or on the command line, applied on top of a preset.
+        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct AnalysisOverrides {
+            $( $(#[serde(rename = $rename)])?
+               #[serde(default, skip_serializing_if = "Option::is_none")]
+               pub $field: Option<$ty>, )*
+        }
+
+        impl AnalysisOverrides {
+            pub fn apply_to(&self, opts: &mut AnalysisOptions) {
+                $( if let Some(v) = &self.$field { opts.$field = v.clone(); } )*
+            }
+
+            /// Later overrides win field by field.
+            pub fn merge(&mut self, later: &AnalysisOverrides) {
+                $( if later.$field.is_some() { self.$field = later.$field.clone(); } )*
+            }
+        }
+
+        /// Every option name as written in YAML and on the command line.
+        pub const OPTION_NAMES: &[&str] = &[ $( options!(@name $field $(as $rename)?) ),* ];
+    };
+    (@name $field:ident) => { stringify!($field) };
+    (@name $field:ident as $rename:literal) => { $rename };
+}
+
+options! {
+    /// Conv: one pooled ESD per layer (true) or one row per kernel position (false).
+    pool: bool = true,
+    /// Apply the conv scaling √(c/2) (§2.4).
+    conv2d_norm: bool = true,
+    /// Size filters (§3).
+    min_evals: usize = 8,
+    max_evals: usize = 15000,
+    max_n as "max_N": usize = 50000,
+    /// Tail model.
+    fit: FitKind = FitKind::PowerLaw,
+    pl_package: PlPackage = PlPackage::Ww,
+    xmax: Xmax = Xmax::None,
+    fix_fingers: Option<FixFingers> = None,
+    /// clip_xmax parameters (§5.5).
+    max_fingers: Option<i64> = Some(10),
+    finger_thresh: f64 = 1.0,
+    /// Eigenvalues ≤ this are excluded from power-law fits (WW `EVALS_THRESH`).
+    evals_thresh: f64 = 1e-5,
+    /// `weak_rank_loss` threshold.
+    tolerance: f64 = 1e-6,
+    mp_fit: bool = false,
+    randomize: bool = false,
+    /// Seed for every random draw (randomize); recorded in the output.
+    seed: u64 = 0,
+    detx as "detX": bool = false,
+    vectors: bool = false,
+    eigensolver: Eigensolver = Eigensolver::Gram,
+    norm_convention: NormConvention = NormConvention::Squared,
+    small_n_select: SmallNSelect = SmallNSelect::D,
+    grouped_conv: GroupedConv = GroupedConv::Stacked,
+    layer_source: LayerSource = LayerSource::Ops,
+    compat: Compat = Compat::default(),
+    /// [EXT] linear bounds for xmin_peak instead of WW's log/linear mix (§6.2).
+    xmin_peak_bounds: Option<[f64; 2]> = None,
+    /// Upper bound of xmin_peak's candidate range (default 1.5·peak).
+    xmin_max: Option<f64> = None,
+    /// [EXT] analyse diag(γ/σ)·W for convs followed by BatchNormalization (onnx-weights.md §6).
+    fold_bn: bool = false,
+    /// [EXT] analyse LSTM/GRU/RNN gate matrices (onnx-weights.md §2.5).
+    rnn: bool = false,
+}
+
+/// Named, coherent option sets (methods.md §1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// WeightWatcher 0.7.7 `analyze()` defaults.
+    #[default]
+    Ww,
+    /// The VGG "seed notebook": per-slice conv, mp_fit, min_evals 50.
+    Ww2x,
+    /// The conventions behind the Nature Communications 2021 tables (WW 0.2.7).
+    Nature2021,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 3] = [Preset::Ww, Preset::Ww2x, Preset::Nature2021];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Ww => "ww",
+            Preset::Ww2x => "ww2x",
+            Preset::Nature2021 => "nature2021",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Preset> {
+        Preset::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| Error::Options(format!("unknown preset {s:?} (ww, ww2x, nature2021)")))
+    }
+
+    pub fn options(self) -> AnalysisOptions {
+        let mut o = AnalysisOptions::default();
+        match self {
+            Preset::Ww => {}
+            Preset::Ww2x => {
+                o.pool = false;
+                o.min_evals = 50;
+                o.mp_fit = true;
+            }
+            Preset::Nature2021 => {
+                o.pool = false;
+                o.min_evals = 50;
+                o.pl_package = PlPackage::Powerlaw;
+                o.xmax = Xmax::Force;
+                o.norm_convention = NormConvention::Frobenius;
+            }
+        }
+        o
+    }
+}
+
+impl fmt::Display for Preset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl AnalysisOptions {
+    /// A preset with overrides applied, then validated.
+    pub fn resolve(preset: Preset, overrides: &AnalysisOverrides) -> Result<AnalysisOptions> {
+        let mut o = preset.options();
+        overrides.apply_to(&mut o);
+        o.validate()?;
+        Ok(o)
+    }
+
+    /// Reject inconsistent combinations before any work (methods.md §3, §5.4, §5.5, §6).
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: &str| Err(Error::Options(m.to_string()));
+        if !(self.min_evals < self.max_evals && self.max_evals <= self.max_n) {
+            return bad("size filters need min_evals < max_evals <= max_N");
+        }
+        if !(self.evals_thresh.is_finite() && self.evals_thresh >= 0.0) {
+            return bad("evals_thresh must be a finite number >= 0");
+        }
+        if !(self.tolerance.is_finite() && self.tolerance >= 0.0) {
+            return bad("tolerance must be a finite number >= 0");
+        }
+        if !self.finger_thresh.is_finite() {
+            return bad("finger_thresh must be finite");
+        }
+        if self.xmax == Xmax::Force && self.pl_package != PlPackage::Powerlaw {
+            return bad("xmax: force needs pl_package: powerlaw (WeightWatcher rejects it too)");
+        }
+        if let Xmax::Drop(k) = self.xmax
+            && k == 0
+            && !self.compat.has(Quirk::XmaxIntAsValue)
+        {
+            return bad("xmax: 0 would empty the sample; use null for no truncation");
+        }
+        if self.fix_fingers == Some(FixFingers::ClipXmax) {
+            if matches!(self.xmax, Xmax::Drop(_)) {
+                return bad("fix_fingers: clip_xmax cannot be combined with an integer xmax");
+            }
+            if self.fit == FitKind::ExtendedTruncatedPowerLaw {
+                return bad("fix_fingers: clip_xmax cannot be combined with fit: E_TPL");
+            }
+        }
+        if self.fix_fingers == Some(FixFingers::XminPeak) && self.pl_package != PlPackage::Powerlaw
+        {
+            return bad("fix_fingers: xmin_peak needs pl_package: powerlaw");
+        }
+        if self.fit != FitKind::PowerLaw && self.pl_package != PlPackage::Powerlaw {
+            return bad("fit: TPL and E_TPL need pl_package: powerlaw");
+        }
+        if let Some([lo, hi]) = self.xmin_peak_bounds
+            && !(lo.is_finite() && hi.is_finite() && 0.0 < lo && lo < hi)
+        {
+            return bad("xmin_peak_bounds must be two finite factors 0 < lo < hi");
+        }
+        Ok(())
+    }
+
+    /// The compat switch, or the matching native behaviour.
+    pub fn quirk(&self, q: Quirk) -> bool {
+        self.compat.has(q)
+    }
+}
+
+impl AnalysisOverrides {
+    /// Parse `key=value` pairs from the command line; values are YAML scalars or flow lists.
+    pub fn from_pairs(pairs: &[String]) -> Result<AnalysisOverrides> {
+        let mut yaml = String::new();
+        for p in pairs {
+            let (k, v) = p
+                .split_once('=')
+                .ok_or_else(|| Error::Options(format!("--set expects key=value, got {p:?}")))?;
+            let k = k.trim();
+            if !OPTION_NAMES.contains(&k) {
+                return Err(Error::Options(format!(
+                    "unknown option {k:?}; known options: {}",
+                    OPTION_NAMES.join(", ")
+                )));
+            }
+            yaml.push_str(&format!("{k}: {}\n", v.trim()));
+        }
+        if yaml.is_empty() {
+            return Ok(AnalysisOverrides::default());
+        }
+        serde_saphyr::from_str(&yaml).map_err(|e| Error::Options(format!("--set: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_match_the_spec_table() {
+        let ww = Preset::Ww.options();
+        assert!(ww.pool && ww.conv2d_norm && !ww.mp_fit);
+        assert_eq!((ww.min_evals, ww.max_evals, ww.max_n), (8, 15000, 50000));
+        let nb = Preset::Ww2x.options();
+        assert!(!nb.pool && nb.mp_fit);
+        assert_eq!(nb.min_evals, 50);
+        let n21 = Preset::Nature2021.options();
+        assert_eq!(n21.pl_package, PlPackage::Powerlaw);
+        assert_eq!(n21.xmax, Xmax::Force);
+        assert_eq!(n21.norm_convention, NormConvention::Frobenius);
+        for p in Preset::ALL {
+            p.options().validate().unwrap();
+        }
+    }
+
+    #[test]
+    fn overrides_parse_from_yaml_and_pairs() {
+        let o: AnalysisOverrides =
+            serde_saphyr::from_str("mp_fit: true\nmax_N: 100\ncompat: ww-0.7.7\nxmax: force\n")
+                .unwrap();
+        assert_eq!(o.mp_fit, Some(true));
+        assert_eq!(o.max_n, Some(100));
+        assert_eq!(o.compat, Some(Compat::ww077()));
+        assert_eq!(o.xmax, Some(Xmax::Force));
+        let p =
+            AnalysisOverrides::from_pairs(&["compat=[sv_min, detX_names]".into(), "xmax=3".into()])
+                .unwrap();
+        assert_eq!(
+            p.compat.unwrap().0.into_iter().collect::<Vec<_>>(),
+            vec![Quirk::SvMin, Quirk::DetxNames]
+        );
+        assert_eq!(p.xmax, Some(Xmax::Drop(3)));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_combinations_are_rejected() {
+        assert!(serde_saphyr::from_str::<AnalysisOverrides>("mpfit: true\n").is_err());
+        assert!(AnalysisOverrides::from_pairs(&["nope=1".into()]).is_err());
+        let mut o = AnalysisOptions::default();
+        o.xmax = Xmax::Force;
+        assert!(o.validate().is_err());
+        o.pl_package = PlPackage::Powerlaw;
+        assert!(o.validate().is_ok());
+        o.min_evals = 20000;
+        assert!(o.validate().is_err());
+    }
+}

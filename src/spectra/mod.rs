@@ -1,0 +1,251 @@
+//! The empirical spectral density (methods.md §4): eigenvalues λ = σ² of every matrix of a row.
+//!
+//! Two solvers. `Gram` (default) forms the Gram matrix of the smaller side in f64 and runs a
+//! symmetric eigensolver; `Svd` takes full f64 singular values, the reference path that WW runs
+//! (LAPACK gesdd). Both run sequentially inside one matrix (`Par::Seq`): rows are parallelised
+//! over layers instead, so results never depend on the thread count.
+
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::{evd, svd};
+use faer::{Accum, MatRef, Par};
+use serde::Serialize;
+
+use crate::options::Eigensolver;
+
+/// The spectrum of one row: one dense matrix, one conv slice, or all slices of a pooled conv.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Spectrum {
+    /// λ = σ² of all matrices of the row, after scaling, ascending. Near-zero values are kept.
+    pub evals: Vec<f64>,
+    /// Singular values of each matrix (after scaling), ascending: rank_loss, sv_min, sv_max need them.
+    pub singular_values: Vec<Vec<f64>>,
+}
+
+/// A dense row-major matrix borrowed from a weight tensor.
+#[derive(Clone, Copy, Debug)]
+pub struct MatrixRef<'a> {
+    pub rows: usize,
+    pub cols: usize,
+    pub data: &'a [f64],
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SpectrumError {
+    #[error("eigensolver did not converge on a {rows}×{cols} matrix")]
+    NoConvergence { rows: usize, cols: usize },
+    #[error("matrix data has {len} values, expected {rows}×{cols}")]
+    Shape {
+        rows: usize,
+        cols: usize,
+        len: usize,
+    },
+}
+
+impl<'a> MatrixRef<'a> {
+    pub fn new(rows: usize, cols: usize, data: &'a [f64]) -> Result<Self, SpectrumError> {
+        if rows.checked_mul(cols) != Some(data.len()) {
+            return Err(SpectrumError::Shape {
+                rows,
+                cols,
+                len: data.len(),
+            });
+        }
+        Ok(MatrixRef { rows, cols, data })
+    }
+
+    fn faer(&self) -> MatRef<'a, f64> {
+        MatRef::from_row_major_slice(self.data, self.rows, self.cols)
+    }
+}
+
+/// The spectrum of a row of matrices, each scaled by √`scale_sq` (the conv factor c/2 of §2.4;
+/// 1 for dense rows). Eigenvalues are pooled and sorted ascending.
+pub fn row_spectrum(
+    matrices: &[MatrixRef<'_>],
+    scale_sq: f64,
+    solver: Eigensolver,
+) -> Result<Spectrum, SpectrumError> {
+    let mut out = Spectrum::default();
+    for a in matrices {
+        let mut sv = singular_values(a, solver)?;
+        if scale_sq != 1.0 {
+            // WW scales W before the SVD; scaling σ afterwards differs only by rounding (§2.4).
+            let s = scale_sq.sqrt();
+            sv.iter_mut().for_each(|x| *x *= s);
+        }
+        out.evals.extend(sv.iter().map(|s| s * s));
+        out.singular_values.push(sv);
+    }
+    out.evals.sort_by(f64::total_cmp);
+    Ok(out)
+}
+
+/// All min(rows, cols) singular values of one matrix, ascending, in f64.
+pub fn singular_values(a: &MatrixRef<'_>, solver: Eigensolver) -> Result<Vec<f64>, SpectrumError> {
+    if a.rows == 0 || a.cols == 0 {
+        return Ok(Vec::new());
+    }
+    let mut sv = match solver {
+        Eigensolver::Svd => svd_values(a)?,
+        Eigensolver::Gram => gram_eigenvalues(a)?
+            .into_iter()
+            // Rounding can leave tiny negative eigenvalues of a PSD matrix: they are zeros.
+            .map(|l| l.max(0.0).sqrt())
+            .collect(),
+    };
+    sv.sort_by(f64::total_cmp);
+    Ok(sv)
+}
+
+/// The Gram matrix of the smaller side: AᵀA if rows ≥ cols, else AAᵀ.
+pub fn gram(a: &MatrixRef<'_>) -> faer::Mat<f64> {
+    let m = a.faer();
+    let k = a.rows.min(a.cols);
+    let mut g = faer::Mat::<f64>::zeros(k, k);
+    if a.rows >= a.cols {
+        faer::linalg::matmul::matmul(g.as_mut(), Accum::Replace, m.transpose(), m, 1.0, Par::Seq);
+    } else {
+        faer::linalg::matmul::matmul(g.as_mut(), Accum::Replace, m, m.transpose(), 1.0, Par::Seq);
+    }
+    g
+}
+
+/// Eigenvalues (ascending) of the smaller-side Gram matrix.
+fn gram_eigenvalues(a: &MatrixRef<'_>) -> Result<Vec<f64>, SpectrumError> {
+    let g = gram(a);
+    symmetric_eigen(g.as_ref(), None).map_err(|_| SpectrumError::NoConvergence {
+        rows: a.rows,
+        cols: a.cols,
+    })
+}
+
+/// Eigenvalues of a symmetric matrix (lower triangle read), optionally with eigenvectors in `u`.
+pub fn symmetric_eigen(
+    g: MatRef<'_, f64>,
+    u: Option<faer::MatMut<'_, f64>>,
+) -> Result<Vec<f64>, evd::EvdError> {
+    let n = g.nrows();
+    let mut s = faer::diag::Diag::<f64>::zeros(n);
+    let vectors = if u.is_some() {
+        evd::ComputeEigenvectors::Yes
+    } else {
+        evd::ComputeEigenvectors::No
+    };
+    let scratch = evd::self_adjoint_evd_scratch::<f64>(n, vectors, Par::Seq, Default::default());
+    let mut buf = MemBuffer::new(scratch);
+    evd::self_adjoint_evd(
+        g,
+        s.as_mut(),
+        u,
+        Par::Seq,
+        MemStack::new(&mut buf),
+        Default::default(),
+    )?;
+    Ok(s.column_vector().iter().copied().collect())
+}
+
+fn svd_values(a: &MatrixRef<'_>) -> Result<Vec<f64>, SpectrumError> {
+    let m = a.faer();
+    let k = a.rows.min(a.cols);
+    let mut s = faer::diag::Diag::<f64>::zeros(k);
+    let scratch = svd::svd_scratch::<f64>(
+        a.rows,
+        a.cols,
+        svd::ComputeSvdVectors::No,
+        svd::ComputeSvdVectors::No,
+        Par::Seq,
+        Default::default(),
+    );
+    let mut buf = MemBuffer::new(scratch);
+    svd::svd(
+        m,
+        s.as_mut(),
+        None,
+        None,
+        Par::Seq,
+        MemStack::new(&mut buf),
+        Default::default(),
+    )
+    .map_err(|_| SpectrumError::NoConvergence {
+        rows: a.rows,
+        cols: a.cols,
+    })?;
+    Ok(s.column_vector().iter().copied().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mat(rows: usize, cols: usize, seed: u64) -> Vec<f64> {
+        // A small deterministic LCG: enough to make a generic dense matrix.
+        let mut x = seed;
+        (0..rows * cols)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((x >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+            })
+            .collect()
+    }
+
+    #[test]
+    fn gram_and_svd_agree_and_orientation_does_not_matter() {
+        let (r, c) = (37, 23);
+        let a = mat(r, c, 7);
+        let mut at = vec![0.0; r * c];
+        for i in 0..r {
+            for j in 0..c {
+                at[j * r + i] = a[i * c + j];
+            }
+        }
+        let m = MatrixRef::new(r, c, &a).unwrap();
+        let mt = MatrixRef::new(c, r, &at).unwrap();
+        let g = row_spectrum(&[m], 1.0, Eigensolver::Gram).unwrap();
+        let s = row_spectrum(&[m], 1.0, Eigensolver::Svd).unwrap();
+        let t = row_spectrum(&[mt], 1.0, Eigensolver::Gram).unwrap();
+        assert_eq!(g.evals.len(), 23);
+        let top = s.evals[22];
+        for i in 0..23 {
+            assert!((g.evals[i] - s.evals[i]).abs() <= 1e-12 * top, "{i}");
+            assert!((t.evals[i] - s.evals[i]).abs() <= 1e-12 * top, "{i}");
+        }
+        // ‖A‖²_F = Σλ.
+        let fro: f64 = a.iter().map(|x| x * x).sum();
+        let sum: f64 = s.evals.iter().sum();
+        assert!((fro - sum).abs() < 1e-12 * fro);
+    }
+
+    #[test]
+    fn scaling_multiplies_eigenvalues_and_pools_sorted() {
+        let a = mat(8, 5, 1);
+        let b = mat(8, 5, 2);
+        let ma = MatrixRef::new(8, 5, &a).unwrap();
+        let mb = MatrixRef::new(8, 5, &b).unwrap();
+        let plain = row_spectrum(&[ma, mb], 1.0, Eigensolver::Svd).unwrap();
+        let half = row_spectrum(&[ma, mb], 0.5, Eigensolver::Svd).unwrap();
+        assert_eq!(plain.evals.len(), 10);
+        assert!(plain.evals.windows(2).all(|w| w[0] <= w[1]));
+        for (p, h) in plain.evals.iter().zip(&half.evals) {
+            assert!((p * 0.5 - h).abs() <= 1e-14 * p.max(1.0));
+        }
+        assert_eq!(half.singular_values.len(), 2);
+    }
+
+    #[test]
+    fn degenerate_shapes_do_not_panic() {
+        assert!(MatrixRef::new(3, 3, &[0.0; 8]).is_err());
+        let z = vec![0.0; 12];
+        let m = MatrixRef::new(4, 3, &z).unwrap();
+        let s = row_spectrum(&[m], 1.0, Eigensolver::Gram).unwrap();
+        assert_eq!(s.evals, vec![0.0; 3]);
+        let e = MatrixRef::new(0, 3, &[]).unwrap();
+        assert!(
+            row_spectrum(&[e], 1.0, Eigensolver::Svd)
+                .unwrap()
+                .evals
+                .is_empty()
+        );
+    }
+}
