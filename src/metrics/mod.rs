@@ -2,4 +2,6 @@
 
 pub mod norms;
 pub mod randomize;
+pub mod row;
+pub mod summary;
 pub mod vectors;
