@@ -143,10 +143,12 @@ pub enum Quirk {
     EntropyRank1,
     /// an int xmax > n/2 silently used as an eigenvalue value.
     XmaxIntAsValue,
+    /// Q16: `powerlaw`-package fits report xmax empty unless xmax is forced.
+    PowerlawXmaxEmpty,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 10] = [
+    pub const ALL: [Quirk; 11] = [
         Quirk::ConvNmSwap,
         Quirk::SvMin,
         Quirk::FailedAsMinusOne,
@@ -157,6 +159,7 @@ impl Quirk {
         Quirk::DetxPlainProduct,
         Quirk::EntropyRank1,
         Quirk::XmaxIntAsValue,
+        Quirk::PowerlawXmaxEmpty,
     ];
 }
 
@@ -414,6 +417,24 @@ impl AnalysisOptions {
     }
 }
 
+/// An analysis config file (`analyze --config`): a preset and overrides, as in study files.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisConfig {
+    #[serde(default)]
+    pub preset: Option<Preset>,
+    #[serde(default)]
+    pub analysis: AnalysisOverrides,
+}
+
+impl AnalysisConfig {
+    pub fn load(path: &std::path::Path) -> Result<AnalysisConfig> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        serde_saphyr::from_str(&text)
+            .map_err(|e| Error::config(path, format!("invalid analysis config: {e}")))
+    }
+}
+
 impl AnalysisOverrides {
     /// Parse `key=value` pairs from the command line; values are YAML scalars or flow lists.
     pub fn from_pairs(pairs: &[String]) -> Result<AnalysisOverrides> {
@@ -476,6 +497,17 @@ mod tests {
             vec![Quirk::SvMin, Quirk::DetxNames]
         );
         assert_eq!(p.xmax, Some(Xmax::Drop(3)));
+    }
+
+    #[test]
+    fn shipped_preset_files_equal_their_presets() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+        for p in Preset::ALL {
+            let cfg = AnalysisConfig::load(&dir.join(format!("{}.yaml", p.name()))).unwrap();
+            assert_eq!(cfg.preset, Some(p));
+            let from_file = AnalysisOptions::resolve(Preset::Ww, &cfg.analysis).unwrap();
+            assert_eq!(from_file, p.options(), "configs/{}.yaml", p.name());
+        }
     }
 
     #[test]

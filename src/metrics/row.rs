@@ -103,6 +103,21 @@ impl Serialize for Value {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            serde_json::Value::String(s) => Value::Text(s),
+            other => Value::Text(other.to_string()),
+        })
+    }
+}
+
 /// A row: ordered (column, value) pairs, each column at most once.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Row {
@@ -150,6 +165,23 @@ impl Serialize for Row {
             map.serialize_entry(c, v)?;
         }
         map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Row {
+    /// Reads rows written by tailwatch; columns are matched against `COLUMN_ORDER` and unknown
+    /// ones are dropped (they cannot come from this version).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        let mut row = Row::default();
+        for (k, v) in map {
+            if let Some(c) = COLUMN_ORDER.iter().find(|c| **c == k) {
+                let v: Value =
+                    serde::Deserialize::deserialize(v).map_err(serde::de::Error::custom)?;
+                row.set(c, v);
+            }
+        }
+        Ok(row)
     }
 }
 
@@ -236,6 +268,13 @@ mod tests {
             serde_json::to_string(&Value::from(f64::INFINITY)).unwrap(),
             "null"
         );
+        let mut r = Row::default();
+        r.set("layer_id", 3usize);
+        r.set("alpha", 2.5);
+        r.set("warning", "");
+        r.set("sigma_mp", None::<f64>);
+        let back: Row = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
         let s: f64 = Value::from(0.058527250613340964).to_csv().parse().unwrap();
         assert_eq!(s, 0.058527250613340964);
     }

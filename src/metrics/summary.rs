@@ -1,6 +1,6 @@
 //! The model summary (methods.md §13): unweighted means over the rows of `details`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::row::Row;
 use crate::options::{AnalysisOptions, Quirk};
@@ -20,7 +20,7 @@ pub const SUMMARY_METRICS: [&str; 7] = [
 const NEEDS_PL_FIT: [&str; 3] = ["alpha", "alpha_weighted", "log_alpha_norm"];
 const NEEDS_MP_FIT: [&str; 1] = ["mp_softrank"];
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// (metric, mean) for every metric with at least one value, in `SUMMARY_METRICS` order.
     pub means: Vec<(String, Option<f64>)>,
