@@ -7,9 +7,15 @@
 //! `report` (CSV, JSON, Markdown, HTML). `options` holds the analysis options and presets;
 //! `cli` is a thin shell over the library.
 
+pub mod cli;
 pub mod error;
 pub mod metrics;
+pub mod onnx;
 pub mod options;
+pub mod report;
 pub mod spectra;
+#[doc(hidden)]
+pub mod testkit;
+pub mod weights;
 
 pub use error::{Error, Result};

@@ -1,0 +1,179 @@
+//! ONNX tensor data types: names, storage widths and which typed field carries them
+//! (onnx-weights.md §7.1).
+
+/// Data type ids from `onnx.proto` `TensorProto.DataType`.
+pub mod id {
+    pub const FLOAT: i32 = 1;
+    pub const UINT8: i32 = 2;
+    pub const INT8: i32 = 3;
+    pub const UINT16: i32 = 4;
+    pub const INT16: i32 = 5;
+    pub const INT32: i32 = 6;
+    pub const INT64: i32 = 7;
+    pub const STRING: i32 = 8;
+    pub const BOOL: i32 = 9;
+    pub const FLOAT16: i32 = 10;
+    pub const DOUBLE: i32 = 11;
+    pub const UINT32: i32 = 12;
+    pub const UINT64: i32 = 13;
+    pub const COMPLEX64: i32 = 14;
+    pub const COMPLEX128: i32 = 15;
+    pub const BFLOAT16: i32 = 16;
+}
+
+/// The repeated field that holds a tensor's values when `raw_data` is not used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypedField {
+    Float,
+    Int32,
+    String,
+    Int64,
+    Double,
+    Uint64,
+}
+
+impl TypedField {
+    pub fn name(self) -> &'static str {
+        match self {
+            TypedField::Float => "float_data",
+            TypedField::Int32 => "int32_data",
+            TypedField::String => "string_data",
+            TypedField::Int64 => "int64_data",
+            TypedField::Double => "double_data",
+            TypedField::Uint64 => "uint64_data",
+        }
+    }
+}
+
+/// Storage facts of one data type: bits per element in `raw_data`, the typed field and how many
+/// elements one typed entry packs (sub-byte types pack several, complex types take two entries).
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    pub bits: u64,
+    pub field: TypedField,
+    /// Elements per typed entry (2 for int4, 4 for int2); 0 means two entries per element.
+    pub per_entry: u64,
+}
+
+/// Storage layout, or None for an unknown id or STRING (which has no fixed width).
+pub fn layout(dtype: i32) -> Option<Layout> {
+    let l = |bits, field, per_entry| {
+        Some(Layout {
+            bits,
+            field,
+            per_entry,
+        })
+    };
+    match dtype {
+        id::FLOAT => l(32, TypedField::Float, 1),
+        id::DOUBLE => l(64, TypedField::Double, 1),
+        id::COMPLEX64 => l(64, TypedField::Float, 0),
+        id::COMPLEX128 => l(128, TypedField::Double, 0),
+        id::INT64 => l(64, TypedField::Int64, 1),
+        id::UINT32 => l(32, TypedField::Uint64, 1),
+        id::UINT64 => l(64, TypedField::Uint64, 1),
+        id::INT32 => l(32, TypedField::Int32, 1),
+        id::UINT8 | id::INT8 | id::BOOL => l(8, TypedField::Int32, 1),
+        id::UINT16 | id::INT16 | id::FLOAT16 | id::BFLOAT16 => l(16, TypedField::Int32, 1),
+        // float8 variants and e8m0 (§7.1): one byte each.
+        17..=20 | 24 => l(8, TypedField::Int32, 1),
+        // uint4, int4, float4e2m1: two per byte / per entry.
+        21..=23 => l(4, TypedField::Int32, 2),
+        // uint2, int2: four per byte / per entry.
+        25 | 26 => l(2, TypedField::Int32, 4),
+        // float6 variants: one per entry, 6 bits in the raw bitstream.
+        27 | 28 => l(6, TypedField::Int32, 1),
+        _ => None,
+    }
+}
+
+/// Types tailwatch converts to f64 (weights, scales, zero points, shapes, indices).
+pub fn decodable(dtype: i32) -> bool {
+    matches!(
+        dtype,
+        id::FLOAT
+            | id::DOUBLE
+            | id::FLOAT16
+            | id::BFLOAT16
+            | id::INT8
+            | id::UINT8
+            | id::INT16
+            | id::UINT16
+            | id::INT32
+            | id::INT64
+            | id::UINT32
+            | id::UINT64
+    )
+}
+
+pub fn is_float(dtype: i32) -> bool {
+    matches!(dtype, id::FLOAT | id::DOUBLE | id::FLOAT16 | id::BFLOAT16)
+}
+
+pub fn name(dtype: i32) -> String {
+    let s = match dtype {
+        id::FLOAT => "float",
+        id::UINT8 => "uint8",
+        id::INT8 => "int8",
+        id::UINT16 => "uint16",
+        id::INT16 => "int16",
+        id::INT32 => "int32",
+        id::INT64 => "int64",
+        id::STRING => "string",
+        id::BOOL => "bool",
+        id::FLOAT16 => "float16",
+        id::DOUBLE => "double",
+        id::UINT32 => "uint32",
+        id::UINT64 => "uint64",
+        id::COMPLEX64 => "complex64",
+        id::COMPLEX128 => "complex128",
+        id::BFLOAT16 => "bfloat16",
+        17 => "float8e4m3fn",
+        18 => "float8e4m3fnuz",
+        19 => "float8e5m2",
+        20 => "float8e5m2fnuz",
+        21 => "uint4",
+        22 => "int4",
+        23 => "float4e2m1",
+        24 => "float8e8m0",
+        25 => "uint2",
+        26 => "int2",
+        27 => "float6e2m3",
+        28 => "float6e3m2",
+        other => return format!("dtype {other}"),
+    };
+    s.to_string()
+}
+
+/// Round an f64 to what a tensor of `dtype` can hold (the `Cast` fold, onnx-weights.md §3.3).
+/// Integer casts truncate toward zero and saturate; ONNX leaves out-of-range casts undefined.
+pub fn round_to(dtype: i32, v: f64) -> f64 {
+    let sat = |lo: f64, hi: f64| {
+        if v.is_nan() {
+            0.0
+        } else {
+            v.trunc().clamp(lo, hi)
+        }
+    };
+    match dtype {
+        id::FLOAT => v as f32 as f64,
+        id::FLOAT16 => half::f16::from_f64(v).to_f64(),
+        id::BFLOAT16 => half::bf16::from_f64(v).to_f64(),
+        id::INT8 => sat(-128.0, 127.0),
+        id::UINT8 => sat(0.0, 255.0),
+        id::INT16 => sat(-32768.0, 32767.0),
+        id::UINT16 => sat(0.0, 65535.0),
+        id::INT32 => sat(i32::MIN as f64, i32::MAX as f64),
+        id::UINT32 => sat(0.0, u32::MAX as f64),
+        id::INT64 => sat(i64::MIN as f64, i64::MAX as f64),
+        id::UINT64 => sat(0.0, u64::MAX as f64),
+        id::BOOL => {
+            if v != 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+        _ => v,
+    }
+}

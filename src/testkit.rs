@@ -1,0 +1,278 @@
+//! Fixture builder: small ONNX models encoded with prost, for tests, benches and fuzz seeds.
+//! Not part of the stable API.
+
+use std::path::{Path, PathBuf};
+
+use prost::Message;
+use tract_onnx::pb::{
+    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto,
+    TensorProto, ValueInfoProto, attribute_proto::AttributeType,
+};
+
+use crate::onnx::dtype::id;
+
+/// A tensor with `raw_data`.
+pub fn raw(name: &str, dtype: i32, dims: &[i64], bytes: Vec<u8>) -> TensorProto {
+    TensorProto {
+        name: name.into(),
+        data_type: dtype,
+        dims: dims.to_vec(),
+        raw_data: bytes,
+        ..Default::default()
+    }
+}
+
+pub fn f32_raw(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
+    raw(
+        name,
+        id::FLOAT,
+        dims,
+        v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+    )
+}
+pub fn f32_typed(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
+    TensorProto {
+        float_data: v.to_vec(),
+        ..raw(name, id::FLOAT, dims, vec![])
+    }
+}
+pub fn f64_raw(name: &str, dims: &[i64], v: &[f64]) -> TensorProto {
+    raw(
+        name,
+        id::DOUBLE,
+        dims,
+        v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+    )
+}
+pub fn f64_typed(name: &str, dims: &[i64], v: &[f64]) -> TensorProto {
+    TensorProto {
+        double_data: v.to_vec(),
+        ..raw(name, id::DOUBLE, dims, vec![])
+    }
+}
+pub fn f16_raw(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
+    let b = v
+        .iter()
+        .flat_map(|x| half::f16::from_f32(*x).to_le_bytes())
+        .collect();
+    raw(name, id::FLOAT16, dims, b)
+}
+pub fn f16_typed(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
+    TensorProto {
+        int32_data: v
+            .iter()
+            .map(|x| half::f16::from_f32(*x).to_bits() as i32)
+            .collect(),
+        ..raw(name, id::FLOAT16, dims, vec![])
+    }
+}
+pub fn bf16_raw(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
+    let b = v
+        .iter()
+        .flat_map(|x| half::bf16::from_f32(*x).to_le_bytes())
+        .collect();
+    raw(name, id::BFLOAT16, dims, b)
+}
+pub fn bf16_typed(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
+    TensorProto {
+        int32_data: v
+            .iter()
+            .map(|x| half::bf16::from_f32(*x).to_bits() as i32)
+            .collect(),
+        ..raw(name, id::BFLOAT16, dims, vec![])
+    }
+}
+pub fn i8_raw(name: &str, dims: &[i64], v: &[i8]) -> TensorProto {
+    raw(name, id::INT8, dims, v.iter().map(|&x| x as u8).collect())
+}
+pub fn i8_typed(name: &str, dims: &[i64], v: &[i8]) -> TensorProto {
+    TensorProto {
+        int32_data: v.iter().map(|&x| x as i32).collect(),
+        ..raw(name, id::INT8, dims, vec![])
+    }
+}
+pub fn u8_raw(name: &str, dims: &[i64], v: &[u8]) -> TensorProto {
+    raw(name, id::UINT8, dims, v.to_vec())
+}
+pub fn i64_typed(name: &str, dims: &[i64], v: &[i64]) -> TensorProto {
+    TensorProto {
+        int64_data: v.to_vec(),
+        ..raw(name, id::INT64, dims, vec![])
+    }
+}
+/// A tensor whose payload lives in an external file next to the model.
+pub fn external(name: &str, dtype: i32, dims: &[i64], kv: &[(&str, &str)]) -> TensorProto {
+    TensorProto {
+        data_location: Some(1),
+        external_data: kv
+            .iter()
+            .map(|(k, v)| StringStringEntryProto {
+                key: k.to_string(),
+                value: v.to_string(),
+            })
+            .collect(),
+        ..raw(name, dtype, dims, vec![])
+    }
+}
+
+/// `n` values 1, 2, 3, … as f32 (easy to check by hand).
+pub fn iota(n: usize) -> Vec<f32> {
+    (1..=n).map(|i| i as f32).collect()
+}
+
+fn attr(name: &str, ty: AttributeType) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        r#type: ty as i32,
+        ..Default::default()
+    }
+}
+pub fn a_int(name: &str, v: i64) -> AttributeProto {
+    AttributeProto {
+        i: v,
+        ..attr(name, AttributeType::Int)
+    }
+}
+pub fn a_float(name: &str, v: f32) -> AttributeProto {
+    AttributeProto {
+        f: v,
+        ..attr(name, AttributeType::Float)
+    }
+}
+pub fn a_ints(name: &str, v: &[i64]) -> AttributeProto {
+    AttributeProto {
+        ints: v.to_vec(),
+        ..attr(name, AttributeType::Ints)
+    }
+}
+pub fn a_floats(name: &str, v: &[f32]) -> AttributeProto {
+    AttributeProto {
+        floats: v.to_vec(),
+        ..attr(name, AttributeType::Floats)
+    }
+}
+pub fn a_tensor(name: &str, t: TensorProto) -> AttributeProto {
+    AttributeProto {
+        t: Some(t),
+        ..attr(name, AttributeType::Tensor)
+    }
+}
+pub fn a_graph(name: &str, g: GraphProto) -> AttributeProto {
+    AttributeProto {
+        g: Some(g),
+        ..attr(name, AttributeType::Graph)
+    }
+}
+
+/// Builds one graph.
+#[derive(Clone, Debug, Default)]
+pub struct Graph {
+    pub g: GraphProto,
+}
+
+impl Graph {
+    pub fn new(name: &str) -> Self {
+        Graph {
+            g: GraphProto {
+                name: name.into(),
+                ..Default::default()
+            },
+        }
+    }
+    pub fn input(mut self, name: &str) -> Self {
+        self.g.input.push(ValueInfoProto {
+            name: name.into(),
+            ..Default::default()
+        });
+        self
+    }
+    pub fn output(mut self, name: &str) -> Self {
+        self.g.output.push(ValueInfoProto {
+            name: name.into(),
+            ..Default::default()
+        });
+        self
+    }
+    pub fn init(mut self, t: TensorProto) -> Self {
+        self.g.initializer.push(t);
+        self
+    }
+    pub fn node(self, op: &str, name: &str, inputs: &[&str], outputs: &[&str]) -> Self {
+        self.node_with(op, name, inputs, outputs, vec![])
+    }
+    pub fn node_with(
+        mut self,
+        op: &str,
+        name: &str,
+        inputs: &[&str],
+        outputs: &[&str],
+        attrs: Vec<AttributeProto>,
+    ) -> Self {
+        self.g.node.push(NodeProto {
+            op_type: op.into(),
+            name: name.into(),
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: outputs.iter().map(|s| s.to_string()).collect(),
+            attribute: attrs,
+            ..Default::default()
+        });
+        self
+    }
+    /// A node in another domain (e.g. `com.microsoft`).
+    pub fn node_in(
+        mut self,
+        domain: &str,
+        op: &str,
+        name: &str,
+        inputs: &[&str],
+        outputs: &[&str],
+        attrs: Vec<AttributeProto>,
+    ) -> Self {
+        self = self.node_with(op, name, inputs, outputs, attrs);
+        if let Some(n) = self.g.node.last_mut() {
+            n.domain = domain.into();
+        }
+        self
+    }
+    /// `Constant` node with a `value` tensor.
+    pub fn constant(self, out: &str, t: TensorProto) -> Self {
+        self.node_with("Constant", "", &[], &[out], vec![a_tensor("value", t)])
+    }
+    pub fn build(self) -> GraphProto {
+        self.g
+    }
+    /// A model with opset 17 (and com.microsoft 1).
+    pub fn model(self) -> ModelProto {
+        self.model_opset(17)
+    }
+    pub fn model_opset(self, opset: i64) -> ModelProto {
+        ModelProto {
+            ir_version: 8,
+            producer_name: "tailwatch-testkit".into(),
+            producer_version: "1".into(),
+            opset_import: vec![
+                OperatorSetIdProto {
+                    domain: String::new(),
+                    version: opset,
+                },
+                OperatorSetIdProto {
+                    domain: "com.microsoft".into(),
+                    version: 1,
+                },
+            ],
+            graph: Some(self.g),
+            ..Default::default()
+        }
+    }
+}
+
+pub fn encode(m: &ModelProto) -> Vec<u8> {
+    m.encode_to_vec()
+}
+
+/// Write `m` as `dir/file` and return the path.
+pub fn write(dir: &Path, file: &str, m: &ModelProto) -> std::io::Result<PathBuf> {
+    let p = dir.join(file);
+    std::fs::write(&p, encode(m))?;
+    Ok(p)
+}

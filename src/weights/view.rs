@@ -1,0 +1,269 @@
+//! Matrix views of weight tensors (methods.md §2), the reported N/M (§2.5, quirk Q1) and the size
+//! filters (§3).
+
+use serde::Serialize;
+
+use super::LayerKind;
+use crate::onnx::tensor::Dense;
+use crate::options::{AnalysisOptions, GroupedConv};
+
+/// The matrix view: `slices` matrices of rows × cols. Conv: one per kernel position p, row-major
+/// over the spatial axes as WW (p = i·k_w + j), S_p = K[:, :, p]. Dense: one slice as the effective
+/// weight is oriented. Stacked MatMul [h, K, N]: h slices. With `grouped_conv: blocks` the g
+/// diagonal blocks of every slice are separate slices.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MatrixView {
+    pub rows: usize,
+    pub cols: usize,
+    pub kernel: Vec<usize>,
+    pub slices: usize,
+}
+
+/// Reported sizes (methods.md §2.5).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Dims {
+    pub n: usize,
+    pub m: usize,
+    pub q: f64,
+    pub rf: usize,
+}
+
+impl MatrixView {
+    /// Native: N = max, M = min per slice. With `conv_nm_swap` (quirk Q1) WW's bookkeeping: it
+    /// starts from (C_out, C_in/g) and swaps the pair at every slice it transposes, so with
+    /// rows < cols and an even slice count the pair stays unsorted; and when C_out + C_in/g <
+    /// k_h + k_w its layout detector reports the unsorted pair. rf = slices.
+    pub fn dims(&self, kind: LayerKind, conv_nm_swap: bool) -> Dims {
+        let (r, c, rf) = (self.rows, self.cols, self.slices);
+        let sorted = (r.max(c), r.min(c));
+        let (n, m) = if conv_nm_swap && kind.is_conv() {
+            let mismatch = matches!(self.kernel.as_slice(), [kh, kw] if r + c < kh + kw);
+            if mismatch || (r < c && rf % 2 == 0) {
+                (r, c)
+            } else {
+                sorted
+            }
+        } else {
+            sorted
+        };
+        let q = if m == 0 {
+            f64::NAN
+        } else {
+            n as f64 / m as f64
+        };
+        Dims { n, m, q, rf }
+    }
+}
+
+impl Dims {
+    /// `num_evals` as `describe` reports it: M·rf pooled, M sliced (methods.md §3).
+    pub fn num_evals(&self, pool: bool) -> usize {
+        if pool {
+            self.m.saturating_mul(self.rf)
+        } else {
+            self.m
+        }
+    }
+}
+
+/// methods.md §3 on the reported dims; None = the layer passes.
+pub fn size_filter(dims: &Dims, opts: &AnalysisOptions) -> Option<String> {
+    let evals = dims.num_evals(opts.pool);
+    let what = if opts.pool { "M·rf" } else { "M" };
+    if evals < opts.min_evals {
+        Some(format!(
+            "size filter: {what} = {evals} < min_evals {}",
+            opts.min_evals
+        ))
+    } else if evals > opts.max_evals {
+        Some(format!(
+            "size filter: {what} = {evals} > max_evals {}",
+            opts.max_evals
+        ))
+    } else if dims.n > opts.max_n {
+        Some(format!(
+            "size filter: N = {} > max_N {}",
+            dims.n, opts.max_n
+        ))
+    } else {
+        None
+    }
+}
+
+/// How an effective tensor maps to slices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// [A, B, k…]: S_p = T[:, :, p]; `group` for the blocks mode.
+    Conv { group: usize },
+    /// [s…, R, C] with slices over the leading axes; `rows` overrides R for RNN gate blocks
+    /// ([dirs, G·H, X] is [dirs·G, H, X] in memory).
+    Stacked { rows: Option<usize> },
+}
+
+/// The view of an effective tensor of `shape`, or why it has none.
+pub fn view_for(
+    layout: &Layout,
+    shape: &[usize],
+    grouped: GroupedConv,
+) -> Result<MatrixView, String> {
+    match layout {
+        Layout::Conv { group } => {
+            let [a, b, kernel @ ..] = shape else {
+                return Err(format!("conv weight of rank {} (need ≥ 3)", shape.len()));
+            };
+            let p: usize = kernel.iter().product();
+            let g = (*group).max(1);
+            if grouped == GroupedConv::Blocks && g > 1 {
+                if a % g != 0 {
+                    return Err(format!("{a} rows do not split into {g} groups"));
+                }
+                return Ok(MatrixView {
+                    rows: a / g,
+                    cols: *b,
+                    kernel: kernel.to_vec(),
+                    slices: p * g,
+                });
+            }
+            Ok(MatrixView {
+                rows: *a,
+                cols: *b,
+                kernel: kernel.to_vec(),
+                slices: p,
+            })
+        }
+        Layout::Stacked { rows } => {
+            let [lead @ .., r, c] = shape else {
+                return Err(format!("rank {} is not a matrix", shape.len()));
+            };
+            let total: usize = lead.iter().product::<usize>() * r;
+            let rows = rows.unwrap_or(*r);
+            if rows == 0 || total % rows != 0 {
+                return Err(format!("{r} rows do not split into blocks of {rows}"));
+            }
+            Ok(MatrixView {
+                rows,
+                cols: *c,
+                kernel: vec![],
+                slices: total / rows,
+            })
+        }
+    }
+}
+
+/// Reorder an effective tensor into slice-major row-major matrices per `view`.
+pub fn slices_of(layout: &Layout, view: &MatrixView, t: &Dense) -> Result<Vec<f64>, String> {
+    let (rows, cols, slices) = (view.rows, view.cols, view.slices);
+    let need = rows
+        .checked_mul(cols)
+        .and_then(|x| x.checked_mul(slices))
+        .ok_or("view size overflows")?;
+    if t.data.len() != need {
+        return Err(format!(
+            "tensor has {} values, view needs {need}",
+            t.data.len()
+        ));
+    }
+    match layout {
+        Layout::Stacked { .. } => Ok(t.data.clone()),
+        Layout::Conv { .. } => {
+            // Stored [A, B, P]; blocks mode splits A into g row blocks: slice p·g + j holds rows
+            // j·rows .. (j+1)·rows of position p.
+            let p_count = view.kernel.iter().product::<usize>().max(1);
+            let g = slices / p_count;
+            let a = rows * g;
+            let mut out = Vec::with_capacity(need);
+            for p in 0..p_count {
+                for j in 0..g {
+                    for r in 0..rows {
+                        for c in 0..cols {
+                            let i = ((j * rows + r) * cols + c) * p_count + p;
+                            out.push(t.data.get(i).copied().unwrap_or(f64::NAN));
+                        }
+                    }
+                }
+            }
+            debug_assert_eq!(a * cols * p_count, need);
+            Ok(out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(rows: usize, cols: usize, kernel: &[usize]) -> MatrixView {
+        MatrixView {
+            rows,
+            cols,
+            kernel: kernel.to_vec(),
+            slices: kernel.iter().product(),
+        }
+    }
+
+    #[test]
+    fn q1_swap_matches_the_reference_quirks() {
+        // quirks conv_even [32,64,2,2]: WW reports N=32, M=64, Q=0.5 (reference README Q1).
+        let d = v(32, 64, &[2, 2]).dims(LayerKind::Conv2d, true);
+        assert_eq!((d.n, d.m, d.q, d.rf), (32, 64, 0.5, 4));
+        assert_eq!(d.num_evals(true), 256);
+        let d = v(32, 64, &[2, 2]).dims(LayerKind::Conv2d, false);
+        assert_eq!((d.n, d.m, d.q), (64, 32, 2.0));
+        // Odd rf: the swaps leave the pair sorted.
+        let d = v(32, 64, &[3, 3]).dims(LayerKind::Conv2d, true);
+        assert_eq!((d.n, d.m), (64, 32));
+        // Channel-mismatch branch: C_out + C_in < k_h + k_w keeps the unsorted pair.
+        let d = v(3, 1, &[3, 3]).dims(LayerKind::Conv2d, true);
+        assert_eq!((d.n, d.m), (3, 1));
+        let d = v(1, 3, &[3, 3]).dims(LayerKind::Conv2d, true);
+        assert_eq!((d.n, d.m), (1, 3));
+        // Dense layers are never swapped.
+        let d = v(10, 256, &[]).dims(LayerKind::Dense, true);
+        assert_eq!((d.n, d.m, d.rf), (256, 10, 1));
+    }
+
+    #[test]
+    fn size_filter_pooled_and_sliced() {
+        let mut o = AnalysisOptions::default();
+        let dw = v(64, 1, &[3, 3]).dims(LayerKind::Conv2d, false);
+        assert_eq!(size_filter(&dw, &o), None); // 9 ≥ 8 (Q15)
+        o.pool = false;
+        o.min_evals = 50;
+        assert!(
+            size_filter(&dw, &o)
+                .unwrap()
+                .contains("M = 1 < min_evals 50")
+        );
+        let big = v(60000, 64, &[]).dims(LayerKind::Dense, false);
+        assert!(
+            size_filter(&big, &AnalysisOptions::default())
+                .unwrap()
+                .contains("max_N")
+        );
+    }
+
+    #[test]
+    fn conv_slices_follow_kernel_positions() {
+        // [2,1,1,2]: value = 10·o + 1·p.
+        let t = Dense {
+            shape: vec![2, 1, 1, 2],
+            data: vec![0.0, 1.0, 10.0, 11.0],
+            dtype: 1,
+        };
+        let l = Layout::Conv { group: 1 };
+        let view = view_for(&l, &t.shape, GroupedConv::Stacked).unwrap();
+        assert_eq!((view.rows, view.cols, view.slices), (2, 1, 2));
+        assert_eq!(
+            slices_of(&l, &view, &t).unwrap(),
+            vec![0.0, 10.0, 1.0, 11.0]
+        );
+        // Blocks mode with g = 2: slice p·2 + j is row j of position p.
+        let l = Layout::Conv { group: 2 };
+        let view = view_for(&l, &t.shape, GroupedConv::Blocks).unwrap();
+        assert_eq!((view.rows, view.cols, view.slices), (1, 1, 4));
+        assert_eq!(
+            slices_of(&l, &view, &t).unwrap(),
+            vec![0.0, 10.0, 1.0, 11.0]
+        );
+    }
+}
