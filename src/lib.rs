@@ -8,6 +8,7 @@
 //! `cli` is a thin shell over the library.
 
 pub mod error;
+pub mod fits;
 pub mod options;
 pub mod spectra;
 
