@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod error;
+pub mod fits;
 pub mod metrics;
 pub mod onnx;
 pub mod options;

@@ -1,0 +1,133 @@
+//! Reads the WeightWatcher 0.7.7 reference files: per-config detail CSVs and their eigenvalues.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+pub const MODELS: [&str; 4] = ["mlp_gemm", "mlp_matmul", "cnn_conv2d", "quirks"];
+
+pub fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/ww-0.7.7")
+}
+
+/// One CSV row: column name → raw cell text (empty for NaN/None).
+pub struct Row {
+    pub cells: HashMap<String, String>,
+    pub evals: Vec<f64>,
+}
+
+impl Row {
+    pub fn text(&self, col: &str) -> &str {
+        self.cells.get(col).map(String::as_str).unwrap_or("")
+    }
+    /// The cell as a number, None when empty.
+    pub fn num(&self, col: &str) -> Option<f64> {
+        let t = self.text(col);
+        if t.is_empty() {
+            None
+        } else {
+            Some(
+                t.parse()
+                    .unwrap_or_else(|_| panic!("{col}: {t:?} is not a number")),
+            )
+        }
+    }
+    pub fn int(&self, col: &str) -> i64 {
+        self.num(col).unwrap_or_else(|| panic!("{col} empty")) as i64
+    }
+    pub fn key(&self) -> String {
+        match self.cells.get("slice_id") {
+            Some(s) => format!("{}:{}", self.text("layer_id"), s),
+            None => self.text("layer_id").to_string(),
+        }
+    }
+}
+
+/// Every row of `<model>__<config>.csv` with its eigenvalues; None if the file does not exist.
+pub fn load(model: &str, config: &str) -> Option<Vec<Row>> {
+    let csv_path = dir().join(format!("{model}__{config}.csv"));
+    if !csv_path.exists() {
+        return None;
+    }
+    let evals = load_evals(&dir().join(format!("{model}__{config}__evals.csv")));
+    let mut rdr = csv::Reader::from_path(&csv_path).unwrap();
+    let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let mut rows = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.unwrap();
+        let cells: HashMap<String, String> = headers
+            .iter()
+            .cloned()
+            .zip(rec.iter().map(String::from))
+            .collect();
+        let mut row = Row {
+            cells,
+            evals: Vec::new(),
+        };
+        row.evals = evals
+            .get(&row.key())
+            .unwrap_or_else(|| panic!("{model} {config}: no eigenvalues for {}", row.key()))
+            .clone();
+        rows.push(row);
+    }
+    Some(rows)
+}
+
+fn load_evals(path: &PathBuf) -> HashMap<String, Vec<f64>> {
+    let mut rdr = csv::Reader::from_path(path).unwrap();
+    let mut out: HashMap<String, Vec<(usize, f64)>> = HashMap::new();
+    for rec in rdr.records() {
+        let rec = rec.unwrap();
+        let idx: usize = rec[1].parse().unwrap();
+        let v: f64 = rec[2].parse().unwrap();
+        out.entry(rec[0].to_string()).or_default().push((idx, v));
+    }
+    out.into_iter()
+        .map(|(k, mut v)| {
+            v.sort_by_key(|p| p.0);
+            (k, v.into_iter().map(|p| p.1).collect())
+        })
+        .collect()
+}
+
+/// Largest relative error seen per column, for the report.
+#[derive(Default)]
+pub struct Errors {
+    pub max: std::collections::BTreeMap<String, f64>,
+    pub compared: usize,
+}
+
+impl Errors {
+    /// Compare `got` with `want` to 1e-6 relative (absolute near zero); record the error.
+    pub fn close(&mut self, ctx: &str, col: &str, got: Option<f64>, want: Option<f64>) {
+        self.compared += 1;
+        match (got, want) {
+            (None, None) => {}
+            (Some(g), Some(w)) => {
+                let err = if w == 0.0 {
+                    g.abs()
+                } else {
+                    ((g - w) / w).abs()
+                };
+                assert!(
+                    err <= 1e-6,
+                    "{ctx} {col}: got {g:e}, want {w:e} (rel err {err:e})"
+                );
+                let e = self.max.entry(col.to_string()).or_insert(0.0);
+                *e = e.max(err);
+            }
+            _ => panic!("{ctx} {col}: got {got:?}, want {want:?}"),
+        }
+    }
+
+    pub fn exact<T: PartialEq + std::fmt::Debug>(&mut self, ctx: &str, col: &str, got: T, want: T) {
+        self.compared += 1;
+        assert_eq!(got, want, "{ctx} {col}");
+    }
+
+    pub fn report(&self, title: &str) {
+        println!("{title}: {} comparisons", self.compared);
+        for (col, e) in &self.max {
+            println!("  {col:<22} max rel err {e:.3e}");
+        }
+    }
+}
