@@ -10,5 +10,6 @@
 pub mod error;
 pub mod options;
 pub mod spectra;
+pub mod stats;
 
 pub use error::{Error, Result};
