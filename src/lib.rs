@@ -9,6 +9,7 @@
 
 pub mod error;
 pub mod options;
+pub mod report;
 pub mod spectra;
 pub mod stats;
 

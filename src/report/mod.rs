@@ -1,0 +1,3 @@
+//! Report outputs.
+
+pub mod plots;
