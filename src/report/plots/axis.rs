@@ -120,7 +120,7 @@ impl LogTick {
 }
 
 /// Ticks for a log10 axis whose domain is `[lo, hi]` in log10 units: decades, thinned when there
-/// are many, with 2× and 5× ticks added when the axis spans less than two decades.
+/// are many; under two decades, plain numbers at 1×, 2× and 5× each power of ten.
 pub fn log_ticks(lo: f64, hi: f64) -> Vec<LogTick> {
     if !(lo.is_finite() && hi.is_finite() && hi > lo) {
         return Vec::new();
@@ -134,6 +134,12 @@ pub fn log_ticks(lo: f64, hi: f64) -> Vec<LogTick> {
         .map(LogTick::Decade)
         .collect();
     if hi - lo < 2.0 {
+        // A short axis reads better with every label a plain number (0.5, 1, 2, 5).
+        for t in ticks.iter_mut() {
+            if let LogTick::Decade(k) = *t {
+                *t = LogTick::Plain(10f64.powi(k));
+            }
+        }
         for k in (lo.floor() as i32)..=(hi.ceil() as i32) {
             for m in [2.0, 5.0] {
                 let v = m * 10f64.powi(k);
@@ -151,4 +157,64 @@ pub fn log_ticks(lo: f64, hi: f64) -> Vec<LogTick> {
 pub fn plain_log_label(v: f64) -> String {
     let decimals = (-v.log10().floor()).max(0.0) as usize;
     tick_label(v, decimals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_ticks_are_round() {
+        assert_eq!(
+            linear_ticks(0.0, 1.0, 5),
+            (vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0], 1)
+        );
+        let (t, d) = linear_ticks(68.3, 75.1, 6);
+        assert_eq!((t, d), (vec![70.0, 72.0, 74.0], 0));
+        assert_eq!(linear_ticks(1.0, 1.0, 5), (vec![], 0));
+        assert_eq!(linear_ticks(f64::NAN, 1.0, 5), (vec![], 0));
+    }
+
+    #[test]
+    fn tick_labels() {
+        assert_eq!(tick_label(-0.93, 2), "\u{2212}0.93");
+        assert_eq!(tick_label(-0.0, 1), "0.0");
+        assert_eq!(tick_label(-1e-17, 1), "0.0");
+        assert_eq!(tick_label(2.5e7, 0), "2.5e7");
+        assert_eq!(plain_log_label(0.05), "0.05");
+        assert_eq!(plain_log_label(200.0), "200");
+    }
+
+    #[test]
+    fn log_ticks_by_span() {
+        assert_eq!(
+            log_ticks(-1.2, 2.3),
+            vec![
+                LogTick::Decade(-1),
+                LogTick::Decade(0),
+                LogTick::Decade(1),
+                LogTick::Decade(2)
+            ]
+        );
+        // 30 decades thinned to every 4th.
+        assert_eq!(log_ticks(0.0, 30.0).len(), 8);
+        let short: Vec<f64> = log_ticks(-0.5, 0.8).iter().map(|t| t.position()).collect();
+        let want: Vec<f64> = [0.5f64, 1.0, 2.0, 5.0].iter().map(|v| v.log10()).collect();
+        assert_eq!(short, want);
+        assert!(log_ticks(1.0, 1.0).is_empty());
+    }
+
+    #[test]
+    fn padding_and_scale() {
+        assert_eq!(padded((0.0, 10.0), 0.1), (-1.0, 11.0));
+        assert_eq!(padded((5.0, 5.0), 0.1), (4.5, 5.5));
+        assert_eq!(padded((0.0, 0.0), 0.1), (-1.0, 1.0));
+        let s = Scale::new((0.0, 10.0), (100.0, 0.0));
+        assert_eq!((s.map(0.0), s.map(2.5), s.map(10.0)), (100.0, 75.0, 0.0));
+        assert_eq!(
+            finite_range([f64::NAN, 3.0, -1.0, f64::INFINITY]),
+            Some((-1.0, 3.0))
+        );
+        assert_eq!(finite_range([f64::NAN]), None);
+    }
 }
