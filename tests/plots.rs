@@ -183,6 +183,20 @@ fn scatter_degenerate_inputs() {
     let huge = vec![("a".to_string(), 1e12, 1e-9), ("b".to_string(), 3e12, 2e-9)];
     let p = parse(&scatter_with_fit("h", "x", "y", &huge, None));
     assert!(p.texts.iter().any(|t| t.contains('e')));
+    // Spans that overflow f64 still give a parseable chart, not a panic.
+    let extreme = vec![
+        ("a".to_string(), -1e308, -1e308),
+        ("b".to_string(), 1e308, 1e308),
+    ];
+    parse(&scatter_with_fit("x", "x", "y", &extreme, Some((1.0, 0.0))));
+    let e = [1e-300, 1e300];
+    parse(&esd_loglog(
+        "x",
+        &e,
+        Some(1e-300),
+        Some(1.5),
+        Some((1e-300, 1e300)),
+    ));
 }
 
 fn series(label: &str, points: &[(f64, f64)]) -> Series {
