@@ -7,6 +7,7 @@
 //! `report` (CSV, JSON, Markdown, HTML). `options` holds the analysis options and presets;
 //! `cli` is a thin shell over the library.
 
+pub mod analysis;
 pub mod cli;
 pub mod error;
 pub mod fits;
@@ -15,6 +16,8 @@ pub mod onnx;
 pub mod options;
 pub mod report;
 pub mod spectra;
+pub mod stats;
+pub mod study;
 #[doc(hidden)]
 pub mod testkit;
 pub mod weights;

@@ -1,3 +1,9 @@
-//! Output formats.
+//! Reports: every file tailwatch writes, each format in its own module.
 
+pub mod analysis;
 pub mod describe;
+pub mod html;
+pub mod markdown;
+pub mod output;
+pub mod plots;
+pub mod study;
