@@ -185,8 +185,10 @@ fn row_of(model: &str, config: &str, key: &str) -> Row {
 fn native_small_n_select_j_on_mlp_fc3() {
     // Q6: argmin J picks the 8-point tail, alpha 3.64534 at xmin 1.94526.
     let row = row_of("mlp_gemm", "default", "4");
-    let mut o = AnalysisOptions::default();
-    o.small_n_select = SmallNSelect::J;
+    let o = AnalysisOptions {
+        small_n_select: SmallNSelect::J,
+        ..AnalysisOptions::default()
+    };
     let fit = fits::fit_power_law(&row.evals, &o);
     assert!((fit.alpha.unwrap() - 3.64534).abs() < 1e-5, "{fit:?}");
     assert!((fit.xmin.unwrap() - 1.94526).abs() < 1e-5);
@@ -201,8 +203,10 @@ fn native_clip_xmax_keeps_the_first_fit_on_small_layers() {
     // Q4: WW fails mlp fc3 under clip_xmax; native stops clipping and keeps the first fit.
     let row = row_of("mlp_gemm", "clip_xmax", "4");
     assert_eq!(row.text("status"), "failed");
-    let mut o = AnalysisOptions::default();
-    o.fix_fingers = Some(FixFingers::ClipXmax);
+    let mut o = AnalysisOptions {
+        fix_fingers: Some(FixFingers::ClipXmax),
+        ..AnalysisOptions::default()
+    };
     let fit = fits::fit_power_law(&row.evals, &o);
     assert_eq!(fit.status, FitStatus::Success);
     assert_eq!(fit.num_fingers, Some(0));
@@ -224,8 +228,10 @@ fn native_clip_xmax_keeps_the_first_fit_on_small_layers() {
 fn native_small_n_fallback_sigma() {
     // Q7: quirks dw under clip_xmax fits 7 points; WW reports sigma −1/√7, native (alpha−1)/√7.
     let row = row_of("quirks", "clip_xmax", "2");
-    let mut o = AnalysisOptions::default();
-    o.fix_fingers = Some(FixFingers::ClipXmax);
+    let o = AnalysisOptions {
+        fix_fingers: Some(FixFingers::ClipXmax),
+        ..AnalysisOptions::default()
+    };
     let fit = fits::fit_power_law(&row.evals, &o);
     let alpha = fit.alpha.unwrap();
     assert!((alpha - row.num("alpha").unwrap()).abs() < 1e-12);

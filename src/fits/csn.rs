@@ -117,7 +117,7 @@ fn fit_candidate(sample: &Sample, j: usize, xmax: Option<f64>) -> Candidate {
 /// −Σ ln p(t) with the untruncated density p(x) = (alpha−1)·xmin^(alpha−1)·x^(−alpha); for
 /// alpha ≤ 1 (out of range) and for underflowed densities `powerlaw` substitutes 1e-307.
 fn neg_log_likelihood(tail: &[f64], xmin: f64, alpha: f64) -> f64 {
-    if !(alpha > 1.0) {
+    if alpha <= 1.0 || alpha.is_nan() {
         return -seq_sum(tail.iter().map(|_| TINY.ln()));
     }
     let c = (alpha - 1.0) * xmin.powf(alpha - 1.0);
@@ -133,9 +133,9 @@ fn ks_distance(sample: &Sample, j: usize, alpha: f64, valid: bool, xmax: Option<
     let (xmin, _) = sample.unique[j];
     let big_n = sample.data.len() as f64;
     let dropped = sample.unique[j].1 as f64 / big_n;
-    // _cdf_xmin = 1 − (xmin/xmin)^(1−alpha) = 0; kept as written for identical rounding.
+    // `powerlaw` subtracts _cdf_xmin = 1 − (xmin/xmin)^(1−alpha), which is exactly 0.
     let e = -alpha + 1.0;
-    let cdf_xmin = 1.0 - (xmin / xmin).powf(e);
+    let cdf_xmin = 0.0;
     let mut norm = 1.0 - cdf_xmin;
     if let Some(m) = xmax {
         norm -= 1.0 - (1.0 - (m / xmin).powf(e));

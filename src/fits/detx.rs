@@ -9,7 +9,7 @@ use super::numeric::np_sum;
 pub struct DetX {
     /// Tail size (also `num_ERG_spikes`).
     pub detx_num: usize,
-    /// λ[idx], original units (WW's `detX_val`).
+    /// λ[idx] in original units, recovered as x[idx]/W_scale² as WW does (`detX_val`).
     pub detx_val: f64,
     /// x[idx], mean-1 units (WW names this `detX_val_unrescaled`, Q8).
     pub detx_val_rescaled: f64,
@@ -34,11 +34,11 @@ pub fn detx(evals: &[f64], plain_product: bool) -> DetX {
     let x: Vec<f64> = evals.iter().map(|&v| (w_scale * w_scale) * v).collect();
     let at = |idx: usize, num: usize, reached: bool| DetX {
         detx_num: num,
-        detx_val: evals.get(idx).copied().unwrap_or(f64::NAN),
+        detx_val: x.get(idx).map_or(f64::NAN, |v| v / (w_scale * w_scale)),
         detx_val_rescaled: x.get(idx).copied().unwrap_or(f64::NAN),
         reached,
     };
-    if n < 2 || !(first < last) {
+    if n < 2 || first.partial_cmp(&last) != Some(std::cmp::Ordering::Less) {
         return at(0, 0, false);
     }
     let mut log_sum = 0.0;
@@ -67,10 +67,15 @@ mod tests {
         // 0.4·… = 0.6144 < 1 → never below before idx 0, so Q9: n = 4 with idx 1.
         let d = detx(&[1.0, 2.0, 3.0, 4.0], false);
         assert_eq!((d.detx_num, d.reached), (4, false));
-        assert_eq!(d.detx_val, 2.0);
-        // A tail dropping below 1 quickly.
-        let d = detx(&[0.01, 0.02, 3.0, 0.5], true);
-        assert!(d.detx_num >= 1);
+        assert!((d.detx_val - 2.0).abs() < 1e-15);
+        // x = λ·4/8 = [0.05, 0.1, 0.85, 3.0]: 3.0 ≥ 1, then 0.85·3.0 = 2.55, then
+        // 0.1·0.85·3.0 = 0.255 < 1 → idx 1, a 3-value tail.
+        for plain in [false, true] {
+            let d = detx(&[0.1, 0.2, 1.7, 6.0], plain);
+            assert_eq!((d.detx_num, d.reached), (3, true));
+            assert!((d.detx_val - 0.2).abs() < 1e-15);
+            assert!((d.detx_val_rescaled - 0.1).abs() < 1e-15);
+        }
     }
 
     #[test]
