@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
-use crate::options::{AnalysisOptions, AnalysisOverrides, Preset};
+use crate::options::{AnalysisConfig, AnalysisOptions, AnalysisOverrides, Preset};
 use crate::{onnx, report, weights};
 
 #[derive(Parser, Debug)]
@@ -33,6 +33,36 @@ pub struct Cli {
 enum Command {
     /// List the weight layers of a model (no spectra).
     Describe(DescribeArgs),
+    /// Analyse one model: ESDs, power-law and MP fits, per-layer metrics and the summary.
+    Analyze(AnalyzeArgs),
+    /// Run a study file: analyse a family of models and correlate their metrics with errors.
+    Study(StudyArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct AnalyzeArgs {
+    /// The ONNX model file.
+    model: PathBuf,
+    /// Output directory (created if needed); nothing is written anywhere else.
+    #[arg(long)]
+    out: PathBuf,
+    /// Also write esd.csv: every row's eigenvalues (key,index,eigenvalue).
+    #[arg(long)]
+    save_esd: bool,
+    #[command(flatten)]
+    analysis: AnalysisArgs,
+}
+
+#[derive(clap::Args, Debug)]
+struct StudyArgs {
+    /// The study file (YAML).
+    study: PathBuf,
+    /// Output directory; overrides the study's `output:`.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Run only these stages, e.g. `--stages correlate,report` to re-correlate saved analyses.
+    #[arg(long, value_delimiter = ',')]
+    stages: Option<Vec<String>>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -52,21 +82,35 @@ struct DescribeArgs {
     analysis: AnalysisArgs,
 }
 
-/// Options shared by the analysis subcommands.
+/// Options shared by the analysis subcommands: preset < config file < --preset < --set.
 #[derive(clap::Args, Debug)]
 pub struct AnalysisArgs {
-    /// Option preset: ww, ww2x, nature2021.
-    #[arg(long, default_value = "ww")]
-    preset: String,
-    /// Override one option, e.g. `--set layer_source=initializers` (repeatable).
+    /// Analysis config file (YAML: `preset:` and `analysis:` overrides), e.g. configs/ww2x.yaml.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Option preset: ww (default), ww2x, nature2021.
+    #[arg(long)]
+    preset: Option<String>,
+    /// Override one option, e.g. `--set mp_fit=true` or `--set compat=ww-0.7.7` (repeatable;
+    /// every option of configs/ww.yaml).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
 }
 
 impl AnalysisArgs {
-    pub fn resolve(&self) -> Result<AnalysisOptions> {
-        let preset = Preset::parse(&self.preset)?;
-        AnalysisOptions::resolve(preset, &AnalysisOverrides::from_pairs(&self.set)?)
+    /// The resolved options and the preset's name.
+    pub fn resolve(&self) -> Result<(AnalysisOptions, Preset)> {
+        let file = match &self.config {
+            Some(p) => AnalysisConfig::load(p)?,
+            None => AnalysisConfig::default(),
+        };
+        let preset = match &self.preset {
+            Some(p) => Preset::parse(p)?,
+            None => file.preset.unwrap_or_default(),
+        };
+        let mut overrides = file.analysis.clone();
+        overrides.merge(&AnalysisOverrides::from_pairs(&self.set)?);
+        Ok((AnalysisOptions::resolve(preset, &overrides)?, preset))
     }
 }
 
@@ -85,10 +129,12 @@ pub fn main() -> ExitCode {
     };
     init_logging(cli.verbose, cli.quiet);
     let result = match &cli.command {
-        Command::Describe(a) => describe(a),
+        Command::Describe(a) => describe(a).map(|()| ExitCode::SUCCESS),
+        Command::Analyze(a) => analyze(a).map(|()| ExitCode::SUCCESS),
+        Command::Study(a) => study(a),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("tailwatch: error: {e}");
             ExitCode::from(e.exit_code())
@@ -111,7 +157,7 @@ fn init_logging(verbose: u8, quiet: bool) {
 }
 
 fn describe(a: &DescribeArgs) -> Result<()> {
-    let opts = a.analysis.resolve()?;
+    let (opts, _) = a.analysis.resolve()?;
     let model = onnx::load(&a.model, &onnx::Limits::default())?;
     tracing::info!(file = %a.model.display(), sha256 = %model.info().sha256, "model loaded");
     let x = weights::extract(&model, &opts)?;
@@ -129,4 +175,136 @@ fn describe(a: &DescribeArgs) -> Result<()> {
     };
     res.and_then(|()| out.flush())
         .map_err(|e| Error::output(Path::new("<stdout>"), e))
+}
+
+fn analyze(a: &AnalyzeArgs) -> Result<()> {
+    let (opts, preset) = a.analysis.resolve()?;
+    let analysis = crate::analysis::analyze_file(&a.model, &opts)?;
+    let out = report::output::OutDir::create(&a.out)?;
+    report::analysis::write(&out, &analysis, preset.name(), a.save_esd)?;
+    let s = &analysis.summary;
+    eprintln!(
+        "{}: {} layers, {} rows ({} skipped, {} fit failed); alpha {} alpha_weighted {} log_spectral_norm {} → {}",
+        a.model.display(),
+        s.n_layers,
+        s.n_rows,
+        s.n_skipped,
+        s.n_fit_failed,
+        show(s.get("alpha")),
+        show(s.get("alpha_weighted")),
+        show(s.get("log_spectral_norm")),
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn show(v: Option<f64>) -> String {
+    v.map_or("–".to_string(), |x| format!("{x:.4}"))
+}
+
+fn study(a: &StudyArgs) -> Result<ExitCode> {
+    let stages = match &a.stages {
+        Some(list) => Some(
+            list.iter()
+                .map(|s| crate::study::Stage::parse(s))
+                .collect::<Result<Vec<_>>>()?,
+        ),
+        None => None,
+    };
+    let study = crate::study::Study::load(&a.study, stages)?;
+    let dir = crate::study::run::output_dir(&study, a.out.as_deref())?;
+    let out = report::output::OutDir::create(&dir)?;
+    let progress = progress::Bars::new();
+    let outcome = crate::study::run(&study, &out, &progress)?;
+    progress.finish();
+    if study.has(crate::study::Stage::Report) {
+        report::study::write(&study, &outcome, &out)?;
+    }
+    print_study_result(&outcome);
+    if outcome.complete {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        let failed: Vec<&str> = outcome
+            .models
+            .iter()
+            .filter(|m| m.error.is_some())
+            .map(|m| m.name.as_str())
+            .collect();
+        eprintln!(
+            "tailwatch: error: study incomplete, {} model(s) could not be analysed: {}",
+            failed.len(),
+            failed.join(", ")
+        );
+        Ok(ExitCode::from(crate::error::EXIT_INPUT))
+    }
+}
+
+fn print_study_result(o: &crate::study::StudyOutcome) {
+    let analysed = o.models.iter().filter(|m| m.status == "analysed").count();
+    let reused = o.models.iter().filter(|m| m.status == "reused").count();
+    eprintln!(
+        "{} models ({analysed} analysed, {reused} reused) in {:.1} s → {}",
+        o.models.len(),
+        o.seconds,
+        o.out_dir.display()
+    );
+    for group in o.correlations.iter().map(|r| r.group.as_str()).fold(Vec::new(), |mut v, g| {
+        if !v.contains(&g) {
+            v.push(g);
+        }
+        v
+    }) {
+        let best = report::study::ranking(&o.correlations, group, "top1");
+        if let Some((metric, tau)) = best.first() {
+            eprintln!("  [{group}] strongest top-1 relation: {metric} (Kendall τ {tau:+.3})");
+        }
+    }
+}
+
+/// Progress bars on a terminal; indicatif hides them when stderr is not one (CI, pipes).
+mod progress {
+    use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+    pub struct Bars {
+        multi: MultiProgress,
+        models: ProgressBar,
+        layers: ProgressBar,
+    }
+
+    impl Bars {
+        pub fn new() -> Bars {
+            let multi = MultiProgress::new();
+            let style = ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
+            let models = multi.add(ProgressBar::new(0).with_style(style.clone()).with_prefix("models"));
+            let layers = multi.add(ProgressBar::new(0).with_style(style).with_prefix("layers"));
+            if std::env::var_os("CI").is_some() {
+                multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            Bars { multi, models, layers }
+        }
+
+        pub fn finish(&self) {
+            self.layers.finish_and_clear();
+            self.models.finish_and_clear();
+            let _ = self.multi.clear();
+        }
+    }
+
+    impl crate::study::Progress for Bars {
+        fn model_started(&self, index: usize, total: usize, name: &str) {
+            self.models.set_length(total as u64);
+            self.models.set_position(index as u64);
+            self.models.set_message(name.to_string());
+            self.layers.set_position(0);
+        }
+        fn layer_done(&self, done: usize, total: usize) {
+            self.layers.set_length(total as u64);
+            self.layers.set_position(done as u64);
+        }
+        fn model_finished(&self, _name: &str, _status: &str) {
+            self.models.inc(1);
+        }
+    }
 }

@@ -51,13 +51,13 @@ impl Default for Limits {
     }
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Opset {
     pub domain: String,
     pub version: i64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct ModelInfo {
     /// The path as given on the command line.
     pub file: String,

@@ -20,7 +20,7 @@ pub struct MatrixView {
 }
 
 /// Reported sizes (methods.md §2.5).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Dims {
     pub n: usize,
     pub m: usize,

@@ -1,0 +1,336 @@
+//! One weight layer → its rows of `details`: spectra, fits and metrics in pipeline order.
+
+use crate::fits::{self, FitStatus, MpFit, PowerLawFit};
+use crate::metrics::norms::{self, SpectrumMetrics};
+use crate::metrics::randomize::{self, StreamKey};
+use crate::metrics::row::Row;
+use crate::metrics::vectors;
+use crate::options::{AnalysisOptions, Quirk};
+use crate::spectra::{self, MatrixRef, Spectrum};
+use crate::weights::{Dims, LayerKind, WeightLayer, WeightMatrix};
+
+/// The spectrum of one row, kept for `--save-esd` and plots. `key` is `layer_id` or
+/// `layer_id:slice_id`, as in the reference `__evals.csv` files.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct RowEsd {
+    pub key: String,
+    pub evals: Vec<f64>,
+}
+
+/// What a row is made of: which matrices, how they are scaled, how the row is identified.
+pub(crate) struct RowPlan<'a> {
+    pub layer: &'a WeightLayer,
+    pub dims: Dims,
+    pub slice_id: Option<usize>,
+    pub matrices: Vec<MatrixRef<'a>>,
+    /// The conv factor c/2 of methods.md §2.4 (1 for dense rows).
+    pub scale_sq: f64,
+}
+
+/// Cut a decoded layer into rows: pooled (one row, all slices) or one row per conv slice.
+pub(crate) fn plan_rows<'a>(
+    layer: &'a WeightLayer,
+    dims: Dims,
+    w: &'a WeightMatrix,
+    opts: &AnalysisOptions,
+) -> Result<Vec<RowPlan<'a>>, spectra::SpectrumError> {
+    let size = w.rows * w.cols;
+    let matrices = (0..w.slices)
+        .map(|p| {
+            let data = w.data.get(p * size..(p + 1) * size).unwrap_or(&[]);
+            MatrixRef::new(w.rows, w.cols, data)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let conv = layer.kind.is_conv();
+    let scale = |c: usize| {
+        if conv && opts.conv2d_norm {
+            c as f64 / 2.0
+        } else {
+            1.0
+        }
+    };
+    if opts.pool || !conv {
+        return Ok(vec![RowPlan {
+            layer,
+            dims,
+            slice_id: (!opts.pool).then_some(0),
+            matrices,
+            scale_sq: scale(1),
+        }]);
+    }
+    let rf = matrices.len();
+    Ok(matrices
+        .into_iter()
+        .enumerate()
+        .map(|(p, m)| RowPlan {
+            layer,
+            dims,
+            slice_id: Some(p),
+            matrices: vec![m],
+            scale_sq: scale(rf),
+        })
+        .collect())
+}
+
+/// Compute every column of one row.
+pub(crate) fn analyse_row(
+    plan: &RowPlan<'_>,
+    opts: &AnalysisOptions,
+) -> Result<(Row, RowEsd), spectra::SpectrumError> {
+    let spec = spectra::row_spectrum(&plan.matrices, plan.scale_sq, opts.eigensolver)?;
+    let mut row = identity(plan.layer, plan.slice_id, &plan.dims);
+    let sm = norms::spectrum_metrics(&spec, plan.dims.n, opts);
+    let pl = fits::fit_power_law(&spec.evals, opts);
+    put_power_law(&mut row, &pl, opts);
+    put_spectrum(&mut row, &sm, &spec, opts);
+    put_alpha_metrics(&mut row, &spec, &pl, opts);
+    if opts.mp_fit || opts.randomize {
+        let mp = fits::fit_mp(&spec.evals, plan.dims.n, plan.dims.m);
+        if opts.mp_fit {
+            put_mp(&mut row, "", &mp, opts);
+        }
+    }
+    if opts.randomize {
+        put_randomized(&mut row, plan, &spec, opts)?;
+    }
+    if opts.detx {
+        put_detx(&mut row, &spec, &pl, opts);
+    }
+    if opts.vectors {
+        let loc = vectors::localization(&plan.matrices, plan.scale_sq, pl.xmin)?;
+        put_vectors(&mut row, &loc);
+    }
+    let key = match plan.slice_id {
+        Some(s) if !opts.pool => format!("{}:{s}", plan.layer.layer_id),
+        _ => plan.layer.layer_id.to_string(),
+    };
+    Ok((row, RowEsd { key, evals: spec.evals }))
+}
+
+/// The identity columns every row has, analysed or not.
+pub(crate) fn identity(layer: &WeightLayer, slice_id: Option<usize>, dims: &Dims) -> Row {
+    let mut row = Row::default();
+    row.set("layer_id", layer.layer_id);
+    row.set("name", layer.name.as_str());
+    row.set("longname", layer.name.as_str());
+    if let Some(s) = slice_id {
+        row.set("slice_id", s);
+    }
+    row.set("layer_type", layer_type(layer.kind));
+    row.set("N", dims.n);
+    row.set("M", dims.m);
+    row.set("Q", dims.q);
+    row.set("rf", dims.rf);
+    if !layer.flags.is_empty() {
+        row.set("flags", layer.flags.join(";"));
+    }
+    row
+}
+
+fn layer_type(kind: LayerKind) -> &'static str {
+    kind.as_str()
+}
+
+fn put_spectrum(row: &mut Row, sm: &SpectrumMetrics, spec: &Spectrum, opts: &AnalysisOptions) {
+    row.set("num_evals", sm.num_evals);
+    row.set("has_esd", true);
+    row.set("lambda_max", sm.lambda_max);
+    row.set("norm", sm.norm);
+    row.set("log_norm", sm.log_norm);
+    row.set("spectral_norm", sm.spectral_norm);
+    row.set("log_spectral_norm", sm.log_spectral_norm);
+    row.set("stable_rank", sm.stable_rank);
+    row.set("entropy", sm.entropy);
+    row.set("matrix_rank", sm.matrix_rank);
+    row.set("rank_loss", sm.rank_loss);
+    row.set("weak_rank_loss", sm.weak_rank_loss);
+    row.set("sv_max", sm.sv_max);
+    row.set("sv_min", sm.sv_min);
+    let near = near_threshold(&spec.evals, opts);
+    if near > 0 {
+        row.set("near_threshold_evals", near);
+    }
+}
+
+/// Eigenvalues within ~1e3·ε·λ_max of an absolute threshold could flip with the solver (§4.2).
+fn near_threshold(evals: &[f64], opts: &AnalysisOptions) -> usize {
+    let band = 1e3 * f64::EPSILON * evals.last().copied().unwrap_or(0.0);
+    evals
+        .iter()
+        .filter(|&&l| (l - opts.evals_thresh).abs() <= band || (l - opts.tolerance).abs() <= band)
+        .count()
+}
+
+fn put_power_law(row: &mut Row, pl: &PowerLawFit, opts: &AnalysisOptions) {
+    let failed = pl.status == FitStatus::Failed;
+    row.set("status", if failed { "failed" } else { "success" });
+    let clip = opts.fix_fingers == Some(crate::options::FixFingers::ClipXmax);
+    let tpl = opts.fit != crate::options::FitKind::PowerLaw;
+    if failed && opts.quirk(Quirk::FailedAsMinusOne) {
+        // WW writes a failed fit as numbers: −1, and −1 < 2 reads as over-trained (Q3/Q11).
+        let ww = pl.as_ww(clip, tpl);
+        row.set("warning", ww.warning.as_str());
+        row.set("alpha", ww.alpha);
+        row.set("xmin", ww.xmin);
+        row.set("xmax", ww.xmax);
+        row.set("D", ww.d);
+        row.set("sigma", ww.sigma);
+        row.set("num_pl_spikes", ww.num_pl_spikes);
+        if clip {
+            row.set("num_fingers", ww.num_fingers);
+            row.set("raw_alpha", ww.raw_alpha);
+        }
+        if tpl {
+            row.set("Lambda", ww.lambda);
+        }
+    } else {
+        row.set("warning", pl.warning.as_str());
+        row.set("alpha", pl.alpha);
+        row.set("xmin", pl.xmin);
+        // WW leaves xmax empty for `powerlaw`-package fits unless it is forced (Q16).
+        let hide = opts.quirk(Quirk::PowerlawXmaxEmpty) && !pl.xmax_in_ww_output;
+        row.set("xmax", if hide { None } else { pl.xmax });
+        row.set("D", pl.d);
+        row.set("sigma", pl.sigma);
+        row.set("num_pl_spikes", pl.num_pl_spikes);
+        if clip {
+            row.set("num_fingers", pl.num_fingers);
+            row.set("raw_alpha", pl.raw_alpha);
+        }
+        if tpl {
+            row.set("Lambda", pl.lambda);
+        }
+    }
+    if let Some(f) = &pl.failure {
+        row.set("fit_failure", f.as_str());
+    }
+}
+
+fn put_alpha_metrics(row: &mut Row, spec: &Spectrum, pl: &PowerLawFit, opts: &AnalysisOptions) {
+    let alpha = match pl.status {
+        FitStatus::Success => pl.alpha,
+        // Under compat Q3 WW computes these with alpha = −1.
+        FitStatus::Failed if opts.quirk(Quirk::FailedAsMinusOne) => Some(-1.0),
+        FitStatus::Failed => None,
+    };
+    let am = norms::alpha_metrics(&spec.evals, alpha);
+    row.set("alpha_weighted", am.alpha_weighted);
+    row.set("log_alpha_norm", am.log_alpha_norm);
+}
+
+/// MP columns; `prefix` is "" for the row's ESD and "rand_" for the randomized one.
+fn put_mp(row: &mut Row, prefix: &str, mp: &MpFit, opts: &AnalysisOptions) {
+    let ww_failed = mp.status == FitStatus::Failed && opts.quirk(Quirk::FailedAsMinusOne);
+    let f = |v: Option<f64>| if ww_failed { Some(-1.0) } else { v };
+    let cols: [(&'static str, &'static str, Option<f64>); 5] = [
+        ("sigma_mp", "rand_sigma_mp", f(mp.sigma_mp)),
+        ("mp_softrank", "rand_mp_softrank", f(mp.mp_softrank)),
+        ("bulk_max", "rand_bulk_max", f(mp.bulk_max)),
+        ("bulk_min", "rand_bulk_min", f(mp.bulk_min)),
+        ("W_scale", "rand_W_scale", f(mp.w_scale)),
+    ];
+    for (plain, rand, v) in cols {
+        row.set(if prefix.is_empty() { plain } else { rand }, v);
+    }
+    let spikes = if ww_failed {
+        Some(-1i64)
+    } else {
+        mp.num_spikes.map(|s| i64::try_from(s).unwrap_or(i64::MAX))
+    };
+    if prefix.is_empty() {
+        row.set("num_spikes", spikes);
+        row.set(
+            "mp_status",
+            if mp.status == FitStatus::Failed { "failed" } else { "success" },
+        );
+    } else {
+        row.set("rand_num_spikes", spikes);
+        row.set("num_traps", spikes);
+    }
+}
+
+fn put_randomized(
+    row: &mut Row,
+    plan: &RowPlan<'_>,
+    spec: &Spectrum,
+    opts: &AnalysisOptions,
+) -> Result<(), spectra::SpectrumError> {
+    let layer = plan.layer;
+    // n_comp: M for dense rows, the layer's M·rf for conv rows, even on slices (§10 step 2).
+    let n_comp = if layer.kind.is_conv() {
+        plan.dims.m * plan.dims.rf
+    } else {
+        plan.dims.m
+    };
+    let key = StreamKey {
+        seed: opts.seed,
+        layer_id: layer.layer_id,
+        slice_id: plan.slice_id.unwrap_or(0),
+        replica: 0,
+    };
+    let r = randomize::randomize(
+        &plan.matrices,
+        plan.scale_sq,
+        &spec.evals,
+        key,
+        randomize::replicas(n_comp),
+        opts.eigensolver,
+    )?;
+    row.set("max_rand_eval", r.max_rand_eval);
+    row.set("rand_distance", r.rand_distance);
+    row.set("ww_softrank", r.ww_softrank);
+    row.set("ww_maxdist", r.ww_maxdist);
+    let mp = fits::fit_mp(&r.rand_evals, plan.dims.n, plan.dims.m);
+    put_mp(row, "rand_", &mp, opts);
+    Ok(())
+}
+
+fn put_detx(row: &mut Row, spec: &Spectrum, pl: &PowerLawFit, opts: &AnalysisOptions) {
+    let d = fits::detx(&spec.evals, opts.quirk(Quirk::DetxPlainProduct));
+    row.set("detX_num", d.detx_num);
+    row.set("detX_val", d.detx_val);
+    // WW names the rescaled value `detX_val_unrescaled` (Q8).
+    let rescaled = if opts.quirk(Quirk::DetxNames) {
+        "detX_val_unrescaled"
+    } else {
+        "detX_val_rescaled"
+    };
+    row.set(rescaled, d.detx_val_rescaled);
+    if !opts.quirk(Quirk::DetxNames) {
+        row.set("detX_reached", d.reached);
+    }
+    row.set("num_ERG_spikes", d.detx_num);
+    let gap = match (pl.status, pl.num_pl_spikes) {
+        (FitStatus::Success, Some(s)) => Some(d.detx_num as i64 - s as i64),
+        (FitStatus::Failed, _) if opts.quirk(Quirk::FailedAsMinusOne) => {
+            Some(d.detx_num as i64 + 1)
+        }
+        _ => None,
+    };
+    row.set("ERG_gap", gap);
+}
+
+fn put_vectors(row: &mut Row, loc: &vectors::Localization) {
+    let groups = [("bulk", &loc.bulk), ("tail", &loc.tail)];
+    for (g, s) in groups {
+        let scores = [
+            ("vec_entropy", s.vec_entropy),
+            ("loc_ratio", s.loc_ratio),
+            ("part_ratio", s.part_ratio),
+        ];
+        for (name, mv) in scores {
+            row.set(column(g, "mean", name), mv.mean);
+            row.set(column(g, "var", name), mv.var);
+        }
+    }
+}
+
+/// The static column name `{group}_{stat}_{score}` from `COLUMN_ORDER`.
+fn column(group: &str, stat: &str, score: &str) -> &'static str {
+    let wanted = format!("{group}_{stat}_{score}");
+    crate::metrics::row::COLUMN_ORDER
+        .iter()
+        .find(|c| **c == wanted)
+        .copied()
+        .unwrap_or("vectors_unknown")
+}

@@ -1,0 +1,192 @@
+//! The per-model pipeline: load → extract weight layers → per row: spectra, fits, metrics →
+//! summary. Layers run in parallel (rayon) and are collected in layer order, so the output does
+//! not depend on the thread count.
+
+mod layer;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+pub use layer::RowEsd;
+
+use crate::error::Result;
+use crate::metrics::row::Row;
+use crate::metrics::summary::{self, Summary};
+use crate::onnx::{self, Limits, ModelInfo};
+use crate::options::{AnalysisOptions, Quirk};
+use crate::weights::{self, Extraction, WeightLayer};
+
+/// A weight layer that produced no row, and why.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SkippedLayer {
+    pub layer_id: Option<usize>,
+    pub name: String,
+    pub op: String,
+    pub reason: String,
+    pub detail: String,
+}
+
+/// Wall-clock seconds per stage (informational; never part of a compared output).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Timings {
+    pub load_s: f64,
+    pub extract_s: f64,
+    pub analyse_s: f64,
+}
+
+/// Everything known about one analysed model.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ModelAnalysis {
+    pub model: ModelInfo,
+    pub options: AnalysisOptions,
+    pub rows: Vec<Row>,
+    pub skipped: Vec<SkippedLayer>,
+    pub summary: Summary,
+    pub esd: Vec<RowEsd>,
+    pub timings: Timings,
+}
+
+/// Analyse one ONNX file with the given (validated) options.
+pub fn analyze_file(path: &Path, opts: &AnalysisOptions) -> Result<ModelAnalysis> {
+    analyze_file_with_progress(path, opts, &|_, _| {})
+}
+
+/// As `analyze_file`, calling `on_layer(done, total)` as layers finish (from worker threads).
+pub fn analyze_file_with_progress(
+    path: &Path,
+    opts: &AnalysisOptions,
+    on_layer: &(dyn Fn(usize, usize) + Sync),
+) -> Result<ModelAnalysis> {
+    opts.validate()?;
+    let t0 = Instant::now();
+    let model = onnx::load(path, &Limits::default())?;
+    let t1 = Instant::now();
+    let extraction = weights::extract(&model, opts)?;
+    let t2 = Instant::now();
+    let total = extraction.layers.len();
+    let done = AtomicUsize::new(0);
+    let outcomes: Vec<LayerOutcome> = extraction
+        .layers
+        .par_iter()
+        .map(|l| {
+            let o = analyse_layer(&extraction, l, opts);
+            on_layer(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+            o
+        })
+        .collect();
+    let t3 = Instant::now();
+    Ok(assemble(&model, &extraction, outcomes, opts, [t0, t1, t2, t3]))
+}
+
+fn assemble(
+    model: &onnx::Model,
+    extraction: &Extraction<'_>,
+    outcomes: Vec<LayerOutcome>,
+    opts: &AnalysisOptions,
+    t: [Instant; 4],
+) -> ModelAnalysis {
+    let mut skipped: Vec<SkippedLayer> = extraction
+        .skipped
+        .iter()
+        .map(|s| SkippedLayer {
+            layer_id: s.layer_id,
+            name: s.name.clone(),
+            op: s.op.clone(),
+            reason: s.reason.clone(),
+            detail: s.detail.clone(),
+        })
+        .collect();
+    let (mut rows, mut esd) = (Vec::new(), Vec::new());
+    for o in outcomes {
+        rows.extend(o.rows);
+        esd.extend(o.esd);
+        skipped.extend(o.skipped);
+    }
+    let n_size_skipped = skipped.iter().filter(|s| s.reason == "size filter").count();
+    let summary = summary::summarize(&rows, extraction.layers.len(), n_size_skipped, opts);
+    let secs = |a: Instant, b: Instant| (b - a).as_secs_f64();
+    ModelAnalysis {
+        model: model.info().clone(),
+        options: opts.clone(),
+        rows,
+        skipped,
+        summary,
+        esd,
+        timings: Timings {
+            load_s: secs(t[0], t[1]),
+            extract_s: secs(t[1], t[2]),
+            analyse_s: secs(t[2], t[3]),
+        },
+    }
+}
+
+#[derive(Default)]
+struct LayerOutcome {
+    rows: Vec<Row>,
+    esd: Vec<RowEsd>,
+    skipped: Option<SkippedLayer>,
+}
+
+fn skip(layer: &WeightLayer, reason: &str, detail: String) -> LayerOutcome {
+    LayerOutcome {
+        skipped: Some(SkippedLayer {
+            layer_id: Some(layer.layer_id),
+            name: layer.name.clone(),
+            op: layer.op.clone(),
+            reason: reason.to_string(),
+            detail,
+        }),
+        ..Default::default()
+    }
+}
+
+/// One layer: size filter, decode, then its rows. A per-layer problem becomes a row status.
+fn analyse_layer(ex: &Extraction<'_>, layer: &WeightLayer, opts: &AnalysisOptions) -> LayerOutcome {
+    let dims = layer.view.dims(layer.kind, opts.quirk(Quirk::ConvNmSwap));
+    if let Some(why) = weights::size_filter(&dims, opts) {
+        return skip(layer, "size filter", why);
+    }
+    let span = tracing::debug_span!("layer", id = layer.layer_id, name = %layer.name);
+    let _enter = span.enter();
+    let w = match ex.matrix(layer) {
+        Ok(w) => w,
+        Err(problem) => return problem_row(layer, &dims, problem.status(), problem.to_string()),
+    };
+    let plans = match layer::plan_rows(layer, dims, &w, opts) {
+        Ok(p) => p,
+        Err(e) => return problem_row(layer, &dims, "malformed", e.to_string()),
+    };
+    let mut out = LayerOutcome::default();
+    for plan in &plans {
+        match layer::analyse_row(plan, opts) {
+            Ok((row, esd)) => {
+                out.rows.push(row);
+                out.esd.push(esd);
+            }
+            Err(e) => {
+                let mut row = layer::identity(layer, plan.slice_id, &dims);
+                row.set("status", "eigensolver_failed");
+                row.set("problem", e.to_string());
+                row.set("has_esd", false);
+                out.rows.push(row);
+            }
+        }
+    }
+    out
+}
+
+fn problem_row(layer: &WeightLayer, dims: &weights::Dims, status: &str, detail: String) -> LayerOutcome {
+    tracing::warn!(layer = %layer.name, %status, "{detail}");
+    let mut row = layer::identity(layer, None, dims);
+    row.set("status", status);
+    row.set("problem", detail);
+    row.set("has_esd", false);
+    LayerOutcome {
+        rows: vec![row],
+        ..Default::default()
+    }
+}

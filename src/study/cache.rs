@@ -1,0 +1,85 @@
+//! Saved per-model analyses in the output directory, so `--stages correlate,report` re-runs in
+//! seconds. An entry is reused only when the model file's SHA-256 and the options both match.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::analysis::ModelAnalysis;
+use crate::error::{Error, Result};
+use crate::options::AnalysisOptions;
+use crate::report::output::OutDir;
+
+/// Bump when the cached layout changes; older entries are then recomputed.
+const CACHE_VERSION: u32 = 1;
+
+/// What a cached analysis is keyed by.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheKey {
+    pub version: u32,
+    pub tool_version: String,
+    pub model_sha256: String,
+    pub options_sha256: String,
+}
+
+impl CacheKey {
+    pub fn new(model_sha256: &str, opts: &AnalysisOptions) -> CacheKey {
+        CacheKey {
+            version: CACHE_VERSION,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            model_sha256: model_sha256.to_string(),
+            options_sha256: options_hash(opts),
+        }
+    }
+}
+
+/// SHA-256 of the options' canonical JSON.
+pub fn options_hash(opts: &AnalysisOptions) -> String {
+    let json = serde_json::to_vec(opts).unwrap_or_default();
+    hex(&Sha256::digest(&json))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of a file, streamed.
+pub fn file_sha256(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(buf.get(..n).unwrap_or(&[]));
+    }
+    Ok(hex(&h.finalize()))
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    key: CacheKey,
+    analysis: ModelAnalysis,
+}
+
+fn entry_name(model: &str) -> String {
+    format!("models/{model}.json")
+}
+
+/// The saved analysis of `model` if its key matches.
+pub fn load(out: &OutDir, model: &str, key: &CacheKey) -> Option<ModelAnalysis> {
+    let path = out.file(&entry_name(model)).ok()?;
+    let text = std::fs::read_to_string(path).ok()?;
+    let entry: Entry = serde_json::from_str(&text).ok()?;
+    (entry.key == *key).then_some(entry.analysis)
+}
+
+pub fn save(out: &OutDir, model: &str, key: &CacheKey, analysis: &ModelAnalysis) -> Result<()> {
+    let entry = serde_json::json!({ "key": key, "analysis": analysis });
+    out.write(&entry_name(model), entry.to_string().as_bytes())?;
+    Ok(())
+}

@@ -1,0 +1,314 @@
+//! The study file (YAML): models with reported errors, analysis options, stages, correlations.
+//!
+//! Everything is checked before any work: unknown keys and wrong types (with file, line and key,
+//! from the YAML parser), missing model files, duplicate names, and inconsistent options.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::metrics::summary::SUMMARY_METRICS;
+use crate::options::{AnalysisOptions, AnalysisOverrides, Preset};
+
+/// The largest study file read (a study lists models; megabytes would be a mistake or an attack).
+const MAX_STUDY_BYTES: u64 = 4 << 20;
+
+/// Pipeline stages, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Extract,
+    Eigensolve,
+    MpFit,
+    PowerlawFit,
+    Correlate,
+    Report,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 6] = [
+        Stage::Extract,
+        Stage::Eigensolve,
+        Stage::MpFit,
+        Stage::PowerlawFit,
+        Stage::Correlate,
+        Stage::Report,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Extract => "extract",
+            Stage::Eigensolve => "eigensolve",
+            Stage::MpFit => "mp_fit",
+            Stage::PowerlawFit => "powerlaw_fit",
+            Stage::Correlate => "correlate",
+            Stage::Report => "report",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Stage> {
+        Stage::ALL.into_iter().find(|st| st.name() == s.trim()).ok_or_else(|| {
+            Error::Options(format!(
+                "unknown stage {s:?}; stages: extract, eigensolve, mp_fit, powerlaw_fit, correlate, report"
+            ))
+        })
+    }
+}
+
+/// Error targets a metric can be correlated with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    Top1,
+    Top5,
+}
+
+impl Target {
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Top1 => "top1",
+            Target::Top5 => "top5",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelEntry {
+    pub name: String,
+    /// Relative to the study file.
+    pub path: PathBuf,
+    /// Reported top-1 error in percent.
+    pub top1_error: Option<f64>,
+    /// Reported top-5 error in percent.
+    pub top5_error: Option<f64>,
+    /// Series the model belongs to; correlations are computed per group and over all models.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Colour in plots (CSS colour); defaults to a palette by group.
+    #[serde(default)]
+    pub color: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrelateConfig {
+    #[serde(default = "default_metrics")]
+    pub metrics: Vec<String>,
+    #[serde(default = "default_targets")]
+    pub targets: Vec<Target>,
+    /// Also correlate within each `group` (default true when groups are given).
+    #[serde(default = "yes")]
+    pub by_group: bool,
+}
+
+impl Default for CorrelateConfig {
+    fn default() -> Self {
+        CorrelateConfig {
+            metrics: default_metrics(),
+            targets: default_targets(),
+            by_group: true,
+        }
+    }
+}
+
+fn default_metrics() -> Vec<String> {
+    SUMMARY_METRICS
+        .iter()
+        .filter(|m| **m != "mp_softrank")
+        .map(|m| m.to_string())
+        .collect()
+}
+fn default_targets() -> Vec<Target> {
+    vec![Target::Top1, Target::Top5]
+}
+fn yes() -> bool {
+    true
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportConfig {
+    /// Layers whose ESD is plotted per model: layer names, or "all". Default: first, middle, last.
+    #[serde(default)]
+    pub esd_layers: Option<Vec<String>>,
+}
+
+/// The study file as written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudyFile {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub preset: Preset,
+    #[serde(default)]
+    pub analysis: AnalysisOverrides,
+    pub models: Vec<ModelEntry>,
+    #[serde(default = "all_stages")]
+    pub stages: Vec<Stage>,
+    #[serde(default)]
+    pub correlate: CorrelateConfig,
+    #[serde(default)]
+    pub report: Option<ReportConfig>,
+    /// Output directory, relative to the study file; `--out` overrides it.
+    #[serde(default)]
+    pub output: Option<PathBuf>,
+}
+
+fn all_stages() -> Vec<Stage> {
+    Stage::ALL.to_vec()
+}
+
+/// A checked study: resolved paths and options.
+#[derive(Clone, Debug)]
+pub struct Study {
+    pub file: PathBuf,
+    pub text: String,
+    pub spec: StudyFile,
+    pub options: AnalysisOptions,
+    /// Absolute or study-relative model paths resolved against the study file's directory.
+    pub model_paths: Vec<PathBuf>,
+    pub output: Option<PathBuf>,
+}
+
+impl Study {
+    /// Read and check a study file; `stages` overrides the file's stage list.
+    pub fn load(path: &Path, stages: Option<Vec<Stage>>) -> Result<Study> {
+        let text = read_bounded(path)?;
+        let mut spec: StudyFile = serde_saphyr::from_str(&text)
+            .map_err(|e| Error::config(path, format!("invalid study file: {e}")))?;
+        if let Some(s) = stages {
+            spec.stages = s;
+        }
+        let base = path.parent().unwrap_or(Path::new("."));
+        let model_paths = spec.models.iter().map(|m| base.join(&m.path)).collect();
+        let output = spec.output.as_ref().map(|o| base.join(o));
+        let options = resolve_options(path, &spec)?;
+        let study = Study {
+            file: path.to_path_buf(),
+            text,
+            spec,
+            options,
+            model_paths,
+            output,
+        };
+        study.check()?;
+        Ok(study)
+    }
+
+    pub fn has(&self, stage: Stage) -> bool {
+        self.spec.stages.contains(&stage)
+    }
+
+    fn check(&self) -> Result<()> {
+        let err = |m: String| Err(Error::config(&self.file, m));
+        if self.spec.models.is_empty() {
+            return err("models: the study lists no models".into());
+        }
+        if self.spec.stages.is_empty() {
+            return err("stages: no stage to run".into());
+        }
+        let mut names: Vec<&str> = Vec::new();
+        for (m, p) in self.spec.models.iter().zip(&self.model_paths) {
+            if names.contains(&m.name.as_str()) {
+                return err(format!("models: duplicate model name {:?}", m.name));
+            }
+            names.push(&m.name);
+            check_model_name(&self.file, &m.name)?;
+            for (key, v) in [("top1_error", m.top1_error), ("top5_error", m.top5_error)] {
+                if let Some(v) = v
+                    && !(v.is_finite() && (0.0..=100.0).contains(&v))
+                {
+                    return err(format!("model {:?}: {key} {v} is not a percentage", m.name));
+                }
+            }
+            if !p.is_file() {
+                return err(format!(
+                    "model {:?}: file {} does not exist (paths are relative to the study file)",
+                    m.name,
+                    p.display()
+                ));
+            }
+        }
+        for metric in &self.spec.correlate.metrics {
+            if !SUMMARY_METRICS.contains(&metric.as_str()) {
+                return err(format!(
+                    "correlate.metrics: unknown metric {metric:?}; summary metrics: {}",
+                    SUMMARY_METRICS.join(", ")
+                ));
+            }
+            if metric == "mp_softrank" && !self.options.mp_fit {
+                return err("correlate.metrics: mp_softrank needs the mp_fit stage or `analysis: { mp_fit: true }`".into());
+            }
+        }
+        if self.has(Stage::Correlate) {
+            for t in &self.spec.correlate.targets {
+                let missing: Vec<&str> = self
+                    .spec
+                    .models
+                    .iter()
+                    .filter(|m| match t {
+                        Target::Top1 => m.top1_error.is_none(),
+                        Target::Top5 => m.top5_error.is_none(),
+                    })
+                    .map(|m| m.name.as_str())
+                    .collect();
+                if missing.len() == self.spec.models.len() {
+                    return err(format!(
+                        "correlate.targets: {} is requested but no model reports {}_error",
+                        t.name(),
+                        t.name()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Model names become file names in the output directory: keep them plain.
+fn check_model_name(file: &Path, name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !name.starts_with('.');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::config(
+            file,
+            format!("model name {name:?} must be 1–128 characters of letters, digits, '_', '-', '.'"),
+        ))
+    }
+}
+
+/// The preset plus overrides; the `mp_fit` stage turns the MP fit on and conflicts with
+/// `analysis: { mp_fit: false }`.
+fn resolve_options(path: &Path, spec: &StudyFile) -> Result<AnalysisOptions> {
+    let mut ov = spec.analysis.clone();
+    let mp_stage = spec.stages.contains(&Stage::MpFit);
+    if ov.mp_fit == Some(false) && mp_stage {
+        return Err(Error::config(
+            path,
+            "inconsistent options: stage mp_fit is listed but analysis.mp_fit is false",
+        ));
+    }
+    if mp_stage {
+        ov.mp_fit = Some(true);
+    }
+    AnalysisOptions::resolve(spec.preset, &ov).map_err(|e| Error::config(path, e.to_string()))
+}
+
+fn read_bounded(path: &Path) -> Result<String> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.len() > MAX_STUDY_BYTES {
+        return Err(Error::config(path, format!("file is larger than {MAX_STUDY_BYTES} bytes")));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    String::from_utf8(bytes).map_err(|_| Error::config(path, "file is not UTF-8 text"))
+}

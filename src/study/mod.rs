@@ -1,0 +1,9 @@
+//! Config-driven studies: a YAML file of models and reported errors → analyses → correlations →
+//! a report (methods.md §15).
+
+pub mod cache;
+pub mod config;
+pub mod run;
+
+pub use config::{Stage, Study, Target};
+pub use run::{Progress, Quiet, StudyOutcome, run};

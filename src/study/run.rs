@@ -1,0 +1,206 @@
+//! Running a study: analyse (or reuse) every model, correlate summaries with errors, report.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::cache::{self, CacheKey};
+use super::config::{Stage, Study, Target};
+use crate::analysis::{self, ModelAnalysis};
+use crate::error::{Error, Result};
+use crate::report::output::OutDir;
+use crate::stats::{self, Correlation};
+
+/// One model of the study and what became of it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelResult {
+    pub name: String,
+    pub group: Option<String>,
+    pub color: Option<String>,
+    pub path: PathBuf,
+    pub sha256: Option<String>,
+    pub top1_error: Option<f64>,
+    pub top5_error: Option<f64>,
+    /// "analysed", "reused" (from a saved analysis) or "failed".
+    pub status: String,
+    pub error: Option<String>,
+    pub seconds: f64,
+    #[serde(skip)]
+    pub analysis: Option<ModelAnalysis>,
+}
+
+/// One (group, metric, target) correlation.
+#[derive(Clone, Debug, Serialize)]
+pub struct CorrelationRow {
+    pub group: String,
+    pub metric: String,
+    pub target: Target,
+    /// Models left out (failed analysis, missing metric or error), by name.
+    pub excluded: Vec<String>,
+    #[serde(flatten)]
+    pub stats: Correlation,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StudyOutcome {
+    pub out_dir: PathBuf,
+    pub models: Vec<ModelResult>,
+    pub correlations: Vec<CorrelationRow>,
+    pub complete: bool,
+    pub seconds: f64,
+}
+
+/// Hooks for progress display; the CLI draws bars, tests and pipes stay quiet.
+pub trait Progress: Sync {
+    fn model_started(&self, _index: usize, _total: usize, _name: &str) {}
+    fn layer_done(&self, _done: usize, _total: usize) {}
+    fn model_finished(&self, _name: &str, _status: &str) {}
+}
+
+/// No progress output.
+pub struct Quiet;
+impl Progress for Quiet {}
+
+/// The output directory: `--out` wins over the study's `output:`.
+pub fn output_dir(study: &Study, out: Option<&Path>) -> Result<PathBuf> {
+    out.map(Path::to_path_buf)
+        .or_else(|| study.output.clone())
+        .ok_or_else(|| {
+            Error::config(
+                &study.file,
+                "no output directory: set `output:` in the study or pass --out DIR",
+            )
+        })
+}
+
+pub fn run(study: &Study, out: &OutDir, progress: &dyn Progress) -> Result<StudyOutcome> {
+    let t0 = Instant::now();
+    let compute = [Stage::Eigensolve, Stage::MpFit, Stage::PowerlawFit]
+        .iter()
+        .any(|s| study.has(*s));
+    let total = study.spec.models.len();
+    let mut models = Vec::with_capacity(total);
+    for (i, (entry, path)) in study.spec.models.iter().zip(&study.model_paths).enumerate() {
+        progress.model_started(i, total, &entry.name);
+        let t = Instant::now();
+        let (status, sha, analysis, error) = match model_analysis(study, out, &entry.name, path, compute, progress) {
+            Ok((sha, a, reused)) => (if reused { "reused" } else { "analysed" }, Some(sha), Some(a), None),
+            Err(e) => {
+                tracing::error!("{e}");
+                ("failed", None, None, Some(e.to_string()))
+            }
+        };
+        progress.model_finished(&entry.name, status);
+        models.push(ModelResult {
+            name: entry.name.clone(),
+            group: entry.group.clone(),
+            color: entry.color.clone(),
+            path: path.clone(),
+            sha256: sha,
+            top1_error: entry.top1_error,
+            top5_error: entry.top5_error,
+            status: status.to_string(),
+            error,
+            seconds: t.elapsed().as_secs_f64(),
+            analysis,
+        });
+    }
+    let correlations = if study.has(Stage::Correlate) {
+        correlate(study, &models)
+    } else {
+        Vec::new()
+    };
+    let complete = models.iter().all(|m| m.status != "failed");
+    Ok(StudyOutcome {
+        out_dir: out.path().to_path_buf(),
+        models,
+        correlations,
+        complete,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// Analyse a model, or reuse its saved analysis when the file and options are unchanged.
+fn model_analysis(
+    study: &Study,
+    out: &OutDir,
+    name: &str,
+    path: &Path,
+    compute: bool,
+    progress: &dyn Progress,
+) -> Result<(String, ModelAnalysis, bool)> {
+    let sha = cache::file_sha256(path)?;
+    let key = CacheKey::new(&sha, &study.options);
+    if let Some(a) = cache::load(out, name, &key) {
+        return Ok((sha, a, true));
+    }
+    if !compute {
+        return Err(Error::Evaluation(format!(
+            "model {name:?}: no saved analysis matching this file and these options in {}; \
+             run the eigensolve stage first",
+            out.path().display()
+        )));
+    }
+    let a = analysis::analyze_file_with_progress(path, &study.options, &|d, t| progress.layer_done(d, t))?;
+    cache::save(out, name, &key, &a)?;
+    Ok((sha, a, false))
+}
+
+/// The groups correlated: "all", then each named group (when by_group and there are several).
+fn groups(study: &Study) -> Vec<String> {
+    let mut g: Vec<String> = Vec::new();
+    for m in &study.spec.models {
+        if let Some(x) = &m.group
+            && !g.contains(x)
+        {
+            g.push(x.clone());
+        }
+    }
+    let mut out = vec!["all".to_string()];
+    if study.spec.correlate.by_group && !g.is_empty() {
+        out.extend(g);
+    }
+    out
+}
+
+fn correlate(study: &Study, models: &[ModelResult]) -> Vec<CorrelationRow> {
+    let mut rows = Vec::new();
+    for group in groups(study) {
+        let members: Vec<&ModelResult> = models
+            .iter()
+            .filter(|m| group == "all" || m.group.as_deref() == Some(group.as_str()))
+            .collect();
+        for metric in &study.spec.correlate.metrics {
+            for &target in &study.spec.correlate.targets {
+                rows.push(correlate_one(&group, metric, target, &members));
+            }
+        }
+    }
+    rows
+}
+
+fn correlate_one(group: &str, metric: &str, target: Target, members: &[&ModelResult]) -> CorrelationRow {
+    let (mut x, mut e, mut excluded) = (Vec::new(), Vec::new(), Vec::new());
+    for m in members {
+        let value = m.analysis.as_ref().and_then(|a| a.summary.get(metric));
+        let err = match target {
+            Target::Top1 => m.top1_error,
+            Target::Top5 => m.top5_error,
+        };
+        match (value, err) {
+            (Some(v), Some(er)) if v.is_finite() => {
+                x.push(v);
+                e.push(er);
+            }
+            _ => excluded.push(m.name.clone()),
+        }
+    }
+    CorrelationRow {
+        group: group.to_string(),
+        metric: metric.to_string(),
+        target,
+        excluded,
+        stats: stats::correlate(&x, &e),
+    }
+}
