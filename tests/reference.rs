@@ -7,12 +7,22 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 fn shared(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(p)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(p)
 }
 
 fn run(args: &[&str]) -> String {
-    let out = Command::cargo_bin("tailwatch").unwrap().args(args).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::cargo_bin("tailwatch")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -22,7 +32,10 @@ fn csv_rows(text: &str) -> Vec<HashMap<String, String>> {
     r.records()
         .map(|rec| {
             let rec = rec.unwrap();
-            head.iter().zip(rec.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+            head.iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
         })
         .collect()
 }
@@ -33,7 +46,10 @@ const MODELS: [&str; 4] = ["mlp_gemm", "mlp_matmul", "cnn_conv2d", "quirks"];
 fn initializer_scan_matches_weightwatcher_describe() {
     for m in MODELS {
         let model = shared(&format!("reference/ww-0.7.7/{m}.onnx"));
-        let want = csv_rows(&std::fs::read_to_string(shared(&format!("reference/ww-0.7.7/{m}__describe.csv"))).unwrap());
+        let want = csv_rows(
+            &std::fs::read_to_string(shared(&format!("reference/ww-0.7.7/{m}__describe.csv")))
+                .unwrap(),
+        );
         let got = csv_rows(&run(&[
             "describe",
             model.to_str().unwrap(),
@@ -46,7 +62,16 @@ fn initializer_scan_matches_weightwatcher_describe() {
         ]));
         assert_eq!(got.len(), want.len(), "{m}");
         for (g, w) in got.iter().zip(&want) {
-            for col in ["layer_id", "name", "M", "N", "layer_type", "longname", "num_evals", "rf"] {
+            for col in [
+                "layer_id",
+                "name",
+                "M",
+                "N",
+                "layer_type",
+                "longname",
+                "num_evals",
+                "rf",
+            ] {
                 assert_eq!(g[col], w[col], "{m} column {col}");
             }
             let (gq, wq): (f64, f64) = (g["Q"].parse().unwrap(), w["Q"].parse().unwrap());
@@ -80,7 +105,14 @@ fn summary(doc: &Value) -> Vec<(u64, String, String, u64, u64, u64)> {
         .collect()
 }
 
-fn s(id: u64, name: &str, kind: &str, n: u64, m: u64, rf: u64) -> (u64, String, String, u64, u64, u64) {
+fn s(
+    id: u64,
+    name: &str,
+    kind: &str,
+    n: u64,
+    m: u64,
+    rf: u64,
+) -> (u64, String, String, u64, u64, u64) {
     (id, name.into(), kind.into(), n, m, rf)
 }
 
@@ -117,7 +149,13 @@ fn native_mode_lists_the_op_aware_layers() {
             s(2, "fc3.weight", "dense", 256, 10, 1),
         ]
     );
-    assert!(doc["layers"].as_array().unwrap().iter().all(|l| l["op"] == "MatMul"));
+    assert!(
+        doc["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["op"] == "MatMul")
+    );
     let doc = json(&shared("reference/ww-0.7.7/mlp_gemm.onnx"), &[]);
     assert_eq!(
         summary(&doc),
@@ -139,9 +177,15 @@ fn native_mode_lists_the_op_aware_layers() {
         ]
     );
     // compat ww-0.7.7 in native mode reproduces the Q1 swap on conv_even.
-    let doc = json(&shared("reference/ww-0.7.7/quirks.onnx"), &["--set", "compat=ww-0.7.7"]);
+    let doc = json(
+        &shared("reference/ww-0.7.7/quirks.onnx"),
+        &["--set", "compat=ww-0.7.7"],
+    );
     let l0 = &doc["layers"][0];
-    assert_eq!((l0["N"].as_u64(), l0["M"].as_u64(), l0["Q"].as_f64()), (Some(32), Some(64), Some(0.5)));
+    assert_eq!(
+        (l0["N"].as_u64(), l0["M"].as_u64(), l0["Q"].as_f64()),
+        (Some(32), Some(64), Some(0.5))
+    );
 }
 
 /// Conv out-channel sequences of the mnist-vgg-mini architectures (their README).
@@ -158,24 +202,48 @@ fn channels(arch: &str) -> Vec<u64> {
 #[test]
 fn mnist_vgg_family_matches_conv_and_gemm_counts() {
     let text = std::fs::read_to_string(shared("data/mnist-vgg-mini/errors.csv")).unwrap();
-    let rows: Vec<_> = csv_rows(&text).into_iter().filter(|r| !r["file"].is_empty()).collect();
+    let rows: Vec<_> = csv_rows(&text)
+        .into_iter()
+        .filter(|r| !r["file"].is_empty())
+        .collect();
     assert_eq!(rows.len(), 14);
     for r in rows {
         let doc = json(&shared(&format!("data/mnist-vgg-mini/{}", r["file"])), &[]);
         let layers = summary(&doc);
         let convs: Vec<_> = layers.iter().filter(|l| l.2 == "conv2d").collect();
         let dense: Vec<_> = layers.iter().filter(|l| l.2 == "dense").collect();
-        assert_eq!(convs.len().to_string(), r["onnx_conv_nodes"], "{}", r["file"]);
-        assert_eq!(dense.len().to_string(), r["onnx_gemm_nodes"], "{}", r["file"]);
+        assert_eq!(
+            convs.len().to_string(),
+            r["onnx_conv_nodes"],
+            "{}",
+            r["file"]
+        );
+        assert_eq!(
+            dense.len().to_string(),
+            r["onnx_gemm_nodes"],
+            "{}",
+            r["file"]
+        );
         assert_eq!(layers.len(), convs.len() + dense.len());
         let outs = channels(&r["arch"]);
         let mut cin = 1;
         for (l, &cout) in convs.iter().zip(&outs) {
-            assert_eq!((l.3, l.4, l.5), (cout.max(cin), cout.min(cin), 9), "{} {}", r["file"], l.1);
+            assert_eq!(
+                (l.3, l.4, l.5),
+                (cout.max(cin), cout.min(cin), 9),
+                "{} {}",
+                r["file"],
+                l.1
+            );
             cin = cout;
         }
         let nm: Vec<_> = dense.iter().map(|l| (l.3, l.4, l.5)).collect();
-        assert_eq!(nm, vec![(128, 64, 1), (128, 128, 1), (128, 10, 1)], "{}", r["file"]);
+        assert_eq!(
+            nm,
+            vec![(128, 64, 1), (128, 128, 1), (128, 10, 1)],
+            "{}",
+            r["file"]
+        );
         // ids in graph order, no gaps (nothing skipped in these exports).
         let ids: Vec<u64> = layers.iter().map(|l| l.0).collect();
         assert_eq!(ids, (0..layers.len() as u64).collect::<Vec<_>>());
@@ -190,7 +258,13 @@ fn table_and_csv_formats_work_and_logs_stay_off_stdout() {
     assert!(t.contains("conv1.weight") && t.contains("5 weight layers"));
     let c = run(&["-v", "describe", model.to_str().unwrap(), "--format", "csv"]);
     assert!(c.starts_with("layer_id,name,M,N,Q,layer_type"));
-    let j = run(&["-v", "describe", model.to_str().unwrap(), "--format", "json"]);
+    let j = run(&[
+        "-v",
+        "describe",
+        model.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     let v: Value = serde_json::from_str(&j).unwrap();
     assert_eq!(v["layers"].as_array().unwrap().len(), 5);
 }

@@ -310,7 +310,11 @@ fn matmul_like<'m>(
             kind: Some(LayerKind::Dense),
             flags,
             bn: None,
-            key_extra: vec![alpha.to_bits() as usize],
+            key_extra: if alpha != 1.0 {
+                vec![alpha.to_bits() as usize]
+            } else {
+                vec![]
+            },
         }),
     }]
 }
