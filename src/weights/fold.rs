@@ -689,7 +689,7 @@ fn reshape_target(
         .try_fold(1usize, |a, &d| a.checked_mul(d))
         .ok_or_else(|| TensorError::Malformed("Reshape: target overflows".into()))?;
     if let Some(i) = infer {
-        if known == 0 || total % known != 0 {
+        if known == 0 || !total.is_multiple_of(known) {
             return mal(format!(
                 "Reshape: cannot infer -1 in {spec:?} for {input:?}"
             ));
@@ -735,9 +735,15 @@ pub fn for_each_index(shape: &[usize], mut f: impl FnMut(&[usize])) {
 }
 
 pub fn transpose(x: &Dense, perm: &[usize]) -> Dense {
-    let shape: Vec<usize> = perm.iter().map(|&p| x.shape[p]).collect();
+    let shape: Vec<usize> = perm
+        .iter()
+        .map(|&p| x.shape.get(p).copied().unwrap_or(0))
+        .collect();
     let st = strides(&x.shape);
-    let pst: Vec<usize> = perm.iter().map(|&p| st[p]).collect();
+    let pst: Vec<usize> = perm
+        .iter()
+        .map(|&p| st.get(p).copied().unwrap_or(0))
+        .collect();
     let mut data = Vec::with_capacity(x.data.len());
     for_each_index(&shape, |idx| {
         let off: usize = idx.iter().zip(&pst).map(|(i, s)| i * s).sum();
@@ -886,5 +892,65 @@ pub fn shape(e: &Expr<'_>, model: &Model) -> Result<Vec<usize>, TensorError> {
             Ok(s)
         }
         Expr::Op { .. } => Ok(Eval::new(model).eval(e)?.shape),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(shape: &[usize], data: &[f64]) -> Dense {
+        Dense {
+            shape: shape.to_vec(),
+            data: data.to_vec(),
+            dtype: id::FLOAT,
+        }
+    }
+
+    #[test]
+    fn reshape_rules() {
+        assert_eq!(
+            reshape_target(&[2, 3, 4], &[0, -1], false).unwrap(),
+            vec![2, 12]
+        );
+        assert_eq!(reshape_target(&[2, 3], &[-1], false).unwrap(), vec![6]);
+        assert!(reshape_target(&[2, 3], &[4, -1], false).is_err());
+        assert!(reshape_target(&[2, 3], &[-1, -1], false).is_err());
+        assert_eq!(reshape_target(&[0, 3], &[0, 3], true).unwrap(), vec![0, 3]);
+    }
+
+    #[test]
+    fn dequant_granularities() {
+        let x = d(&[2, 2], &[1.0, 2.0, 3.0, 4.0]);
+        // Per tensor.
+        let y = dequant(
+            x.clone(),
+            Some(&d(&[], &[2.0])),
+            Some(&d(&[], &[1.0])),
+            1,
+            0,
+        )
+        .unwrap();
+        assert_eq!(y.data, vec![0.0, 2.0, 4.0, 6.0]);
+        // Per axis 1 (columns), negative axis.
+        let y = dequant(x.clone(), Some(&d(&[2], &[1.0, 10.0])), None, -1, 0).unwrap();
+        assert_eq!(y.data, vec![1.0, 20.0, 3.0, 40.0]);
+        // Blocked along axis 1 with block 2: one scale per row.
+        let y = dequant(x.clone(), Some(&d(&[2, 1], &[1.0, 0.5])), None, 1, 2).unwrap();
+        assert_eq!(y.data, vec![1.0, 2.0, 1.5, 2.0]);
+        assert!(dequant(x, Some(&d(&[3], &[1.0; 3])), None, 1, 0).is_err());
+    }
+
+    #[test]
+    fn index_walk_and_transpose() {
+        let x = d(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(
+            transpose(&x, &[1, 0]).data,
+            vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]
+        );
+        let mut n = 0;
+        for_each_index(&[2, 0, 3], |_| n += 1);
+        assert_eq!(n, 0);
+        assert_eq!(strides(&[2, 3, 4]), vec![12, 4, 1]);
     }
 }

@@ -695,7 +695,7 @@ fn describe_expr(e: &Expr<'_>, model: &Model) -> ExprInfo {
     let mut dequant = false;
     let mut synthetic = false;
     let source = chain(e, &mut folded, &mut dequant, &mut synthetic);
-    let leaf = primary_leaf(e, model);
+    let leaf = primary_leaf(e);
     let leaf_dt = leaf.map_or(0, fold::leaf_dtype);
     // Cast→Mul of an integer tensor is a dequantisation too (§5.4).
     if folded && !dtype::is_float(leaf_dt) && leaf.is_some() {
@@ -799,11 +799,11 @@ fn primary_input<'a, 'm>(inputs: &'a [Option<Arc<Expr<'m>>>]) -> Option<&'a Arc<
     best.map(|(i, _)| i)
 }
 
-fn primary_leaf<'e, 'm>(e: &'e Expr<'m>, model: &Model) -> Option<&'e Leaf<'m>> {
+fn primary_leaf<'e, 'm>(e: &'e Expr<'m>) -> Option<&'e Leaf<'m>> {
     match e {
         Expr::Leaf(l) => Some(l),
-        Expr::Op { inputs, .. } => primary_leaf(primary_input(inputs)?, model),
-        Expr::Dequant { x, .. } | Expr::SwapLast2(x) | Expr::Scale(x, _) => primary_leaf(x, model),
+        Expr::Op { inputs, .. } => primary_leaf(primary_input(inputs)?),
+        Expr::Dequant { x, .. } | Expr::SwapLast2(x) | Expr::Scale(x, _) => primary_leaf(x),
     }
 }
 

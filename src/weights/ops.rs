@@ -45,7 +45,7 @@ pub struct Candidate<'m> {
     pub outcome: Outcome<'m>,
 }
 
-fn input<'a>(n: &'a NodeProto, i: usize) -> Option<&'a str> {
+fn input(n: &NodeProto, i: usize) -> Option<&str> {
     n.input.get(i).map(String::as_str).filter(|s| !s.is_empty())
 }
 
@@ -310,7 +310,11 @@ fn matmul_like<'m>(
             kind: Some(LayerKind::Dense),
             flags,
             bn: None,
-            key_extra: vec![alpha.to_bits() as usize],
+            key_extra: if alpha != 1.0 {
+                vec![alpha.to_bits() as usize]
+            } else {
+                vec![]
+            },
         }),
     }]
 }
@@ -410,8 +414,7 @@ fn integer_scale<'m>(sc: &mut Scopes<'m>, n: &'m NodeProto) -> Option<Arc<Expr<'
         return Some(s);
     }
     let inner = sc.producer(other).filter(|p| p.op_type == "Mul")?;
-    let found = inner.input.iter().find_map(|i| sc.resolve(i));
-    found
+    inner.input.iter().find_map(|i| sc.resolve(i))
 }
 
 /// A conv followed (possibly through Identity) by BatchNormalization: flag it and remember the

@@ -137,7 +137,7 @@ pub fn view_for(
             };
             let total: usize = lead.iter().product::<usize>() * r;
             let rows = rows.unwrap_or(*r);
-            if rows == 0 || total % rows != 0 {
+            if rows == 0 || !total.is_multiple_of(rows) {
                 return Err(format!("{r} rows do not split into blocks of {rows}"));
             }
             Ok(MatrixView {
