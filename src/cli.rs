@@ -248,12 +248,17 @@ fn print_study_result(o: &crate::study::StudyOutcome) {
         o.seconds,
         o.out_dir.display()
     );
-    for group in o.correlations.iter().map(|r| r.group.as_str()).fold(Vec::new(), |mut v, g| {
-        if !v.contains(&g) {
-            v.push(g);
-        }
-        v
-    }) {
+    for group in o
+        .correlations
+        .iter()
+        .map(|r| r.group.as_str())
+        .fold(Vec::new(), |mut v, g| {
+            if !v.contains(&g) {
+                v.push(g);
+            }
+            v
+        })
+    {
         let best = report::study::ranking(&o.correlations, group, "top1");
         if let Some((metric, tau)) = best.first() {
             eprintln!("  [{group}] strongest top-1 relation: {metric} (Kendall τ {tau:+.3})");
@@ -277,12 +282,20 @@ mod progress {
             let style = ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> ");
-            let models = multi.add(ProgressBar::new(0).with_style(style.clone()).with_prefix("models"));
+            let models = multi.add(
+                ProgressBar::new(0)
+                    .with_style(style.clone())
+                    .with_prefix("models"),
+            );
             let layers = multi.add(ProgressBar::new(0).with_style(style).with_prefix("layers"));
             if std::env::var_os("CI").is_some() {
                 multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
             }
-            Bars { multi, models, layers }
+            Bars {
+                multi,
+                models,
+                layers,
+            }
         }
 
         pub fn finish(&self) {

@@ -514,8 +514,10 @@ mod tests {
     fn unknown_keys_and_bad_combinations_are_rejected() {
         assert!(serde_saphyr::from_str::<AnalysisOverrides>("mpfit: true\n").is_err());
         assert!(AnalysisOverrides::from_pairs(&["nope=1".into()]).is_err());
-        let mut o = AnalysisOptions::default();
-        o.xmax = Xmax::Force;
+        let mut o = AnalysisOptions {
+            xmax: Xmax::Force,
+            ..Default::default()
+        };
         assert!(o.validate().is_err());
         o.pl_package = PlPackage::Powerlaw;
         assert!(o.validate().is_ok());

@@ -104,7 +104,13 @@ pub(crate) fn analyse_row(
         Some(s) if !opts.pool => format!("{}:{s}", plan.layer.layer_id),
         _ => plan.layer.layer_id.to_string(),
     };
-    Ok((row, RowEsd { key, evals: spec.evals }))
+    Ok((
+        row,
+        RowEsd {
+            key,
+            evals: spec.evals,
+        },
+    ))
 }
 
 /// The identity columns every row has, analysed or not.
@@ -241,7 +247,11 @@ fn put_mp(row: &mut Row, prefix: &str, mp: &MpFit, opts: &AnalysisOptions) {
         row.set("num_spikes", spikes);
         row.set(
             "mp_status",
-            if mp.status == FitStatus::Failed { "failed" } else { "success" },
+            if mp.status == FitStatus::Failed {
+                "failed"
+            } else {
+                "success"
+            },
         );
     } else {
         row.set("rand_num_spikes", spikes);

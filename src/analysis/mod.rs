@@ -79,7 +79,13 @@ pub fn analyze_file_with_progress(
         })
         .collect();
     let t3 = Instant::now();
-    Ok(assemble(&model, &extraction, outcomes, opts, [t0, t1, t2, t3]))
+    Ok(assemble(
+        &model,
+        &extraction,
+        outcomes,
+        opts,
+        [t0, t1, t2, t3],
+    ))
 }
 
 fn assemble(
@@ -179,7 +185,12 @@ fn analyse_layer(ex: &Extraction<'_>, layer: &WeightLayer, opts: &AnalysisOption
     out
 }
 
-fn problem_row(layer: &WeightLayer, dims: &weights::Dims, status: &str, detail: String) -> LayerOutcome {
+fn problem_row(
+    layer: &WeightLayer,
+    dims: &weights::Dims,
+    status: &str,
+    detail: String,
+) -> LayerOutcome {
     tracing::warn!(layer = %layer.name, %status, "{detail}");
     let mut row = layer::identity(layer, None, dims);
     row.set("status", status);

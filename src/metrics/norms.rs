@@ -209,8 +209,10 @@ mod tests {
 
     #[test]
     fn frobenius_convention_takes_the_root() {
-        let mut o = AnalysisOptions::default();
-        o.norm_convention = NormConvention::Frobenius;
+        let o = AnalysisOptions {
+            norm_convention: NormConvention::Frobenius,
+            ..Default::default()
+        };
         let m = spectrum_metrics(&spec(&[9.0, 16.0]), 2, &o);
         assert_eq!(m.norm, 5.0);
     }

@@ -125,8 +125,10 @@ mod tests {
         let native = summarize(&rows, 3, 0, &AnalysisOptions::default());
         assert!((native.get("alpha").unwrap() - 4.336126459077044).abs() < 1e-12);
         assert_eq!((native.n_fit_failed, native.n_over_trained), (1, 0));
-        let mut o = AnalysisOptions::default();
-        o.compat = crate::options::Compat::ww077();
+        let o = AnalysisOptions {
+            compat: crate::options::Compat::ww077(),
+            ..Default::default()
+        };
         let compat = summarize(&rows, 3, 0, &o);
         assert!((compat.get("alpha").unwrap() - 2.557417639384696).abs() < 1e-12);
         assert_eq!(compat.get("log_norm"), Some(2.0));

@@ -20,7 +20,10 @@ pub fn tool_info() -> Json {
 pub fn summary_json(s: &Summary) -> Json {
     let mut m = serde_json::Map::new();
     for (metric, v) in &s.means {
-        m.insert(metric.clone(), v.filter(|x| x.is_finite()).map_or(Json::Null, Json::from));
+        m.insert(
+            metric.clone(),
+            v.filter(|x| x.is_finite()).map_or(Json::Null, Json::from),
+        );
     }
     let counts = [
         ("n_layers", s.n_layers),
@@ -64,8 +67,14 @@ pub fn esd_csv(a: &ModelAnalysis) -> String {
 }
 
 /// Write the analyze outputs; returns the paths written.
-pub fn write(out: &OutDir, a: &ModelAnalysis, preset: &str, save_esd: bool) -> Result<Vec<std::path::PathBuf>> {
-    let mut written = vec![
+pub fn write(
+    out: &OutDir,
+    a: &ModelAnalysis,
+    preset: &str,
+    save_esd: bool,
+) -> Result<Vec<std::path::PathBuf>> {
+    let mut written =
+        vec![
         out.write("details.csv", rows_to_csv(&a.rows)?.as_bytes())?,
         out.write_json("summary.json", &json!({
             "model": a.model.file, "sha256": a.model.sha256, "summary": summary_json(&a.summary)

@@ -18,19 +18,34 @@ td:first-child,th:first-child{text-align:left}.note{color:#666;font-size:.85rem}
 
 /// HTML-escape text from configs and model files.
 pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 pub fn study_html(study: &Study, o: &StudyOutcome) -> String {
     let mut h = String::new();
     let title = format!("tailwatch study: {}", esc(&study.spec.name));
-    let _ = write!(h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title><style>{STYLE}</style></head><body>\n<h1>{title}</h1>\n");
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title><style>{STYLE}</style></head><body>\n<h1>{title}</h1>\n"
+    );
     if let Some(d) = &study.spec.description {
         let _ = writeln!(h, "<p>{}</p>", esc(d.trim()));
     }
-    let _ = writeln!(h, "<p class=\"note\">tailwatch {} · preset <code>{}</code> · {} models</p>", env!("CARGO_PKG_VERSION"), study.spec.preset, o.models.len());
+    let _ = writeln!(
+        h,
+        "<p class=\"note\">tailwatch {} · preset <code>{}</code> · {} models</p>",
+        env!("CARGO_PKG_VERSION"),
+        study.spec.preset,
+        o.models.len()
+    );
     if !o.complete {
-        let _ = writeln!(h, "<p class=\"warn\"><b>Incomplete study:</b> some models could not be analysed; they are listed at the end and excluded from every statistic.</p>");
+        let _ = writeln!(
+            h,
+            "<p class=\"warn\"><b>Incomplete study:</b> some models could not be analysed; they are listed at the end and excluded from every statistic.</p>"
+        );
     }
     models_table(&mut h, study, o);
     accuracy_plots(&mut h, o);
@@ -44,7 +59,10 @@ pub fn study_html(study: &Study, o: &StudyOutcome) -> String {
 
 fn models_table(h: &mut String, study: &Study, o: &StudyOutcome) {
     let metrics = summary_metrics(study);
-    let _ = write!(h, "<h2>Models</h2><table><tr><th>model</th><th>group</th><th>top-1 err %</th><th>top-5 err %</th><th>rows</th><th>failed fits</th>");
+    let _ = write!(
+        h,
+        "<h2>Models</h2><table><tr><th>model</th><th>group</th><th>top-1 err %</th><th>top-5 err %</th><th>rows</th><th>failed fits</th>"
+    );
     for m in &metrics {
         let _ = write!(h, "<th>{m}</th>");
     }
@@ -113,9 +131,18 @@ fn correlation_tables(h: &mut String, o: &StudyOutcome) {
             continue;
         }
         seen.push(key);
-        let _ = write!(h, "<h3>{} · {}</h3><table><tr><th>metric</th><th>n</th><th>slope</th><th>intercept</th><th>RMSE</th><th>R²</th><th>τ</th><th>τ p</th><th>ρ</th><th>ρ p</th><th>r</th><th>r p</th><th>note</th></tr>\n", esc(&r.group), r.target.name());
+        let _ = writeln!(
+            h,
+            "<h3>{} · {}</h3><table><tr><th>metric</th><th>n</th><th>slope</th><th>intercept</th><th>RMSE</th><th>R²</th><th>τ</th><th>τ p</th><th>ρ</th><th>ρ p</th><th>r</th><th>r p</th><th>note</th></tr>",
+            esc(&r.group),
+            r.target.name()
+        );
         for (metric, _) in ranking(&o.correlations, &r.group, r.target.name()) {
-            let Some(x) = o.correlations.iter().find(|x| x.group == r.group && x.target == r.target && x.metric == metric) else {
+            let Some(x) = o
+                .correlations
+                .iter()
+                .find(|x| x.group == r.group && x.target == r.target && x.metric == metric)
+            else {
                 continue;
             };
             let c = &x.stats;
@@ -123,7 +150,18 @@ fn correlation_tables(h: &mut String, o: &StudyOutcome) {
             if !x.excluded.is_empty() {
                 note = format!("{note} excluded: {}", x.excluded.join(", "));
             }
-            let cells = [c.slope, c.intercept, c.rmse, c.r2, c.kendall_tau, c.kendall_p, c.spearman_rho, c.spearman_p, c.pearson_r, c.pearson_p];
+            let cells = [
+                c.slope,
+                c.intercept,
+                c.rmse,
+                c.r2,
+                c.kendall_tau,
+                c.kendall_p,
+                c.spearman_rho,
+                c.spearman_p,
+                c.pearson_r,
+                c.pearson_p,
+            ];
             let _ = write!(h, "<tr><td>{}</td><td>{}</td>", esc(&x.metric), c.n);
             for v in cells {
                 let _ = write!(h, "<td>{}</td>", fmt_num(v));
@@ -151,8 +189,15 @@ fn flow_plots(h: &mut String, o: &StudyOutcome) {
                 .filter(|m| m.group.as_deref() == *g)
                 .filter_map(|m| flow_series(m, metric))
                 .collect();
-            let title = format!("{metric} by layer{}", g.map(|g| format!(" [{g}]")).unwrap_or_default());
-            let _ = writeln!(h, "<div>{}</div>", plots::lines(&title, "layer id", metric, &series));
+            let title = format!(
+                "{metric} by layer{}",
+                g.map(|g| format!(" [{g}]")).unwrap_or_default()
+            );
+            let _ = writeln!(
+                h,
+                "<div>{}</div>",
+                plots::lines(&title, "layer id", metric, &series)
+            );
         }
     }
     h.push_str("</div>\n");
@@ -162,7 +207,9 @@ fn flow_series(m: &ModelResult, metric: &str) -> Option<Series> {
     let a = m.analysis.as_ref()?;
     let mut pts: Vec<(f64, f64, usize)> = Vec::new();
     for r in &a.rows {
-        let (Some(id), Some(v)) = (r.num("layer_id"), r.num(metric)) else { continue };
+        let (Some(id), Some(v)) = (r.num("layer_id"), r.num(metric)) else {
+            continue;
+        };
         if r.text("status") == Some("failed") || !v.is_finite() {
             continue;
         }
@@ -185,13 +232,21 @@ fn flow_series(m: &ModelResult, metric: &str) -> Option<Series> {
 /// first model of each group.
 fn esd_plots(h: &mut String, study: &Study, o: &StudyOutcome) {
     h.push_str("<h2>Empirical spectral densities</h2><p class=\"note\">Log-log histogram of the eigenvalues of WᵀW with the fitted power law from xmin and the Marchenko–Pastur bulk edges (when fitted).</p><div class=\"grid\">\n");
-    let wanted = study.spec.report.as_ref().and_then(|r| r.esd_layers.clone());
+    let wanted = study
+        .spec
+        .report
+        .as_ref()
+        .and_then(|r| r.esd_layers.clone());
     let mut groups_done: Vec<Option<&str>> = Vec::new();
     for m in &o.models {
         let Some(a) = &m.analysis else { continue };
         let pick: Vec<usize> = match &wanted {
             Some(names) => (0..a.rows.len())
-                .filter(|&i| names.iter().any(|n| n == "all" || a.rows[i].text("name") == Some(n.as_str())))
+                .filter(|&i| {
+                    names
+                        .iter()
+                        .any(|n| n == "all" || a.rows[i].text("name") == Some(n.as_str()))
+                })
                 .collect(),
             None => {
                 if groups_done.contains(&m.group.as_deref()) {
@@ -206,7 +261,9 @@ fn esd_plots(h: &mut String, study: &Study, o: &StudyOutcome) {
         };
         for i in pick {
             let row = &a.rows[i];
-            let Some(esd) = a.esd.iter().find(|e| e.key == row_key(row)) else { continue };
+            let Some(esd) = a.esd.iter().find(|e| e.key == row_key(row)) else {
+                continue;
+            };
             let bulk = row.num("bulk_min").zip(row.num("bulk_max"));
             let title = format!(
                 "{} · {} (layer {}) α={}",
@@ -215,7 +272,8 @@ fn esd_plots(h: &mut String, study: &Study, o: &StudyOutcome) {
                 row.num("layer_id").unwrap_or(f64::NAN),
                 fmt_num(row.num("alpha"))
             );
-            let svg = plots::esd_loglog(&title, &esd.evals, row.num("xmin"), row.num("alpha"), bulk);
+            let svg =
+                plots::esd_loglog(&title, &esd.evals, row.num("xmin"), row.num("alpha"), bulk);
             let _ = writeln!(h, "<div>{svg}</div>");
         }
     }
@@ -229,7 +287,12 @@ fn failures(h: &mut String, o: &StudyOutcome) {
     }
     h.push_str("<h2>Models that could not be analysed</h2><ul>\n");
     for m in failed {
-        let _ = writeln!(h, "<li><b>{}</b>: {}</li>", esc(&m.name), esc(m.error.as_deref().unwrap_or("")));
+        let _ = writeln!(
+            h,
+            "<li><b>{}</b>: {}</li>",
+            esc(&m.name),
+            esc(m.error.as_deref().unwrap_or(""))
+        );
     }
     h.push_str("</ul>\n");
 }

@@ -10,7 +10,9 @@ use crate::study::run::{CorrelationRow, StudyOutcome};
 /// A number for a table: 4 significant decimals, or "–" when absent.
 pub fn fmt_num(v: Option<f64>) -> String {
     match v {
-        Some(x) if x.is_finite() && x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e5) => format!("{x:.3e}"),
+        Some(x) if x.is_finite() && x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e5) => {
+            format!("{x:.3e}")
+        }
         Some(x) if x.is_finite() => format!("{x:.4}"),
         _ => "–".to_string(),
     }
@@ -40,9 +42,19 @@ pub fn study_markdown(study: &Study, o: &StudyOutcome) -> String {
         "tailwatch {} · preset `{}` · stages {} · {} models{}\n",
         env!("CARGO_PKG_VERSION"),
         study.spec.preset,
-        study.spec.stages.iter().map(|s| s.name()).collect::<Vec<_>>().join(", "),
+        study
+            .spec
+            .stages
+            .iter()
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(", "),
         o.models.len(),
-        if o.complete { "" } else { " · **INCOMPLETE: some models failed (see below)**" }
+        if o.complete {
+            ""
+        } else {
+            " · **INCOMPLETE: some models failed (see below)**"
+        }
     );
     models_table(&mut s, study, o);
     correlation_tables(&mut s, o);
@@ -53,11 +65,22 @@ pub fn study_markdown(study: &Study, o: &StudyOutcome) -> String {
 fn models_table(s: &mut String, study: &Study, o: &StudyOutcome) {
     let metrics = summary_metrics(study);
     let _ = writeln!(s, "## Models\n");
-    let _ = writeln!(s, "| model | group | top-1 err % | top-5 err % | rows | failed fits | {} |", metrics.join(" | "));
-    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|{}", "---:|".repeat(metrics.len()));
+    let _ = writeln!(
+        s,
+        "| model | group | top-1 err % | top-5 err % | rows | failed fits | {} |",
+        metrics.join(" | ")
+    );
+    let _ = writeln!(
+        s,
+        "|---|---|---:|---:|---:|---:|{}",
+        "---:|".repeat(metrics.len())
+    );
     for m in &o.models {
         let summ = m.analysis.as_ref().map(|a| &a.summary);
-        let vals: Vec<String> = metrics.iter().map(|k| fmt_num(summ.and_then(|x| x.get(k)))).collect();
+        let vals: Vec<String> = metrics
+            .iter()
+            .map(|k| fmt_num(summ.and_then(|x| x.get(k))))
+            .collect();
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} | {} |",
@@ -78,7 +101,10 @@ fn correlation_tables(s: &mut String, o: &StudyOutcome) {
         return;
     }
     let _ = writeln!(s, "## Correlations with accuracy (100 − error)\n");
-    let _ = writeln!(s, "OLS of accuracy on the metric; RMSE with denominator n; Kendall τ-b, Spearman ρ and Pearson r with two-sided p-values. Metrics ranked by |τ|. A negative τ means a smaller metric goes with higher accuracy.\n");
+    let _ = writeln!(
+        s,
+        "OLS of accuracy on the metric; RMSE with denominator n; Kendall τ-b, Spearman ρ and Pearson r with two-sided p-values. Metrics ranked by |τ|. A negative τ means a smaller metric goes with higher accuracy.\n"
+    );
     let mut seen: Vec<(String, &str)> = Vec::new();
     for r in &o.correlations {
         let key = (r.group.clone(), r.target.name());
@@ -92,23 +118,44 @@ fn correlation_tables(s: &mut String, o: &StudyOutcome) {
 
 fn one_table(s: &mut String, rows: &[CorrelationRow], group: &str, target: &str) {
     let _ = writeln!(s, "### {} · {}\n", cell(group), target);
-    let _ = writeln!(s, "| metric | n | slope | intercept | RMSE | R² | τ | τ p | ρ | ρ p | r | r p | note |");
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    let _ = writeln!(
+        s,
+        "| metric | n | slope | intercept | RMSE | R² | τ | τ p | ρ | ρ p | r | r p | note |"
+    );
+    let _ = writeln!(
+        s,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    );
     for (metric, _) in ranking(rows, group, target) {
-        let Some(r) = rows.iter().find(|r| r.group == group && r.target.name() == target && r.metric == metric) else {
+        let Some(r) = rows
+            .iter()
+            .find(|r| r.group == group && r.target.name() == target && r.metric == metric)
+        else {
             continue;
         };
         let c = &r.stats;
         let mut note = c.note.clone().unwrap_or_default();
         if !r.excluded.is_empty() {
-            note = format!("{note} excluded: {}", r.excluded.join(", ")).trim().to_string();
+            note = format!("{note} excluded: {}", r.excluded.join(", "))
+                .trim()
+                .to_string();
         }
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            cell(&r.metric), c.n, fmt_num(c.slope), fmt_num(c.intercept), fmt_num(c.rmse), fmt_num(c.r2),
-            fmt_num(c.kendall_tau), fmt_num(c.kendall_p), fmt_num(c.spearman_rho), fmt_num(c.spearman_p),
-            fmt_num(c.pearson_r), fmt_num(c.pearson_p), cell(&note)
+            cell(&r.metric),
+            c.n,
+            fmt_num(c.slope),
+            fmt_num(c.intercept),
+            fmt_num(c.rmse),
+            fmt_num(c.r2),
+            fmt_num(c.kendall_tau),
+            fmt_num(c.kendall_p),
+            fmt_num(c.spearman_rho),
+            fmt_num(c.spearman_p),
+            fmt_num(c.pearson_r),
+            fmt_num(c.pearson_p),
+            cell(&note)
         );
     }
     let _ = writeln!(s);
@@ -121,7 +168,12 @@ fn failures(s: &mut String, o: &StudyOutcome) {
     }
     let _ = writeln!(s, "## Models that could not be analysed\n");
     for m in failed {
-        let _ = writeln!(s, "- **{}**: {}", cell(&m.name), cell(m.error.as_deref().unwrap_or("")));
+        let _ = writeln!(
+            s,
+            "- **{}**: {}",
+            cell(&m.name),
+            cell(m.error.as_deref().unwrap_or(""))
+        );
     }
     let _ = writeln!(s);
 }

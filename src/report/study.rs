@@ -14,19 +14,46 @@ use crate::study::run::{CorrelationRow, StudyOutcome};
 
 /// Columns of correlations.csv, in order (the minimum set first).
 pub const CORRELATION_COLUMNS: [&str; 16] = [
-    "group", "metric", "target", "n", "slope", "intercept", "rmse", "r2", "kendall_tau",
-    "kendall_p", "spearman_rho", "spearman_p", "pearson_r", "pearson_p", "excluded", "note",
+    "group",
+    "metric",
+    "target",
+    "n",
+    "slope",
+    "intercept",
+    "rmse",
+    "r2",
+    "kendall_tau",
+    "kendall_p",
+    "spearman_rho",
+    "spearman_p",
+    "pearson_r",
+    "pearson_p",
+    "excluded",
+    "note",
 ];
 
-pub fn write(study: &Study, outcome: &StudyOutcome, out: &OutDir) -> Result<Vec<std::path::PathBuf>> {
+pub fn write(
+    study: &Study,
+    outcome: &StudyOutcome,
+    out: &OutDir,
+) -> Result<Vec<std::path::PathBuf>> {
     let report = report_json(study, outcome);
     let written = vec![
         out.write_json("report.json", &report)?,
         out.write("details.csv", details_csv(outcome)?.as_bytes())?,
         out.write("summary.csv", summary_csv(study, outcome)?.as_bytes())?,
-        out.write("correlations.csv", correlations_csv(&outcome.correlations)?.as_bytes())?,
-        out.write("report.md", super::markdown::study_markdown(study, outcome).as_bytes())?,
-        out.write("report.html", super::html::study_html(study, outcome).as_bytes())?,
+        out.write(
+            "correlations.csv",
+            correlations_csv(&outcome.correlations)?.as_bytes(),
+        )?,
+        out.write(
+            "report.md",
+            super::markdown::study_markdown(study, outcome).as_bytes(),
+        )?,
+        out.write(
+            "report.html",
+            super::html::study_html(study, outcome).as_bytes(),
+        )?,
         out.write_json("timings.json", &timings_json(outcome))?,
     ];
     Ok(written)
@@ -136,7 +163,14 @@ fn summary_csv(study: &Study, o: &StudyOutcome) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["model", "group", "top1_error", "top5_error", "status"];
     header.extend(&metrics);
-    header.extend(["n_layers", "n_rows", "n_skipped", "n_fit_failed", "n_over_trained", "n_under_trained"]);
+    header.extend([
+        "n_layers",
+        "n_rows",
+        "n_skipped",
+        "n_fit_failed",
+        "n_over_trained",
+        "n_under_trained",
+    ]);
     w.write_record(&header).map_err(csv_err)?;
     for m in &o.models {
         let mut rec = vec![
@@ -144,13 +178,30 @@ fn summary_csv(study: &Study, o: &StudyOutcome) -> Result<String> {
             m.group.clone().unwrap_or_default(),
             Value::from(m.top1_error).to_csv(),
             Value::from(m.top5_error).to_csv(),
-            if m.error.is_some() { "failed".into() } else { "ok".into() },
+            if m.error.is_some() {
+                "failed".into()
+            } else {
+                "ok".into()
+            },
         ];
         let s = m.analysis.as_ref().map(|a| &a.summary);
         for metric in &metrics {
-            rec.push(s.and_then(|s| s.get(metric)).map(format_float).unwrap_or_default());
+            rec.push(
+                s.and_then(|s| s.get(metric))
+                    .map(format_float)
+                    .unwrap_or_default(),
+            );
         }
-        let counts = s.map(|s| [s.n_layers, s.n_rows, s.n_skipped, s.n_fit_failed, s.n_over_trained, s.n_under_trained]);
+        let counts = s.map(|s| {
+            [
+                s.n_layers,
+                s.n_rows,
+                s.n_skipped,
+                s.n_fit_failed,
+                s.n_over_trained,
+                s.n_under_trained,
+            ]
+        });
         for c in 0..6 {
             rec.push(counts.map(|c6| c6[c].to_string()).unwrap_or_default());
         }

@@ -282,7 +282,9 @@ fn check_model_name(file: &Path, name: &str) -> Result<()> {
     } else {
         Err(Error::config(
             file,
-            format!("model name {name:?} must be 1–128 characters of letters, digits, '_', '-', '.'"),
+            format!(
+                "model name {name:?} must be 1–128 characters of letters, digits, '_', '-', '.'"
+            ),
         ))
     }
 }
@@ -307,7 +309,10 @@ fn resolve_options(path: &Path, spec: &StudyFile) -> Result<AnalysisOptions> {
 fn read_bounded(path: &Path) -> Result<String> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if meta.len() > MAX_STUDY_BYTES {
-        return Err(Error::config(path, format!("file is larger than {MAX_STUDY_BYTES} bytes")));
+        return Err(Error::config(
+            path,
+            format!("file is larger than {MAX_STUDY_BYTES} bytes"),
+        ));
     }
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     String::from_utf8(bytes).map_err(|_| Error::config(path, "file is not UTF-8 text"))

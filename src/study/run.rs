@@ -84,13 +84,19 @@ pub fn run(study: &Study, out: &OutDir, progress: &dyn Progress) -> Result<Study
     for (i, (entry, path)) in study.spec.models.iter().zip(&study.model_paths).enumerate() {
         progress.model_started(i, total, &entry.name);
         let t = Instant::now();
-        let (status, sha, analysis, error) = match model_analysis(study, out, &entry.name, path, compute, progress) {
-            Ok((sha, a, reused)) => (if reused { "reused" } else { "analysed" }, Some(sha), Some(a), None),
-            Err(e) => {
-                tracing::error!("{e}");
-                ("failed", None, None, Some(e.to_string()))
-            }
-        };
+        let (status, sha, analysis, error) =
+            match model_analysis(study, out, &entry.name, path, compute, progress) {
+                Ok((sha, a, reused)) => (
+                    if reused { "reused" } else { "analysed" },
+                    Some(sha),
+                    Some(a),
+                    None,
+                ),
+                Err(e) => {
+                    tracing::error!("{e}");
+                    ("failed", None, None, Some(e.to_string()))
+                }
+            };
         progress.model_finished(&entry.name, status);
         models.push(ModelResult {
             name: entry.name.clone(),
@@ -142,7 +148,9 @@ fn model_analysis(
             out.path().display()
         )));
     }
-    let a = analysis::analyze_file_with_progress(path, &study.options, &|d, t| progress.layer_done(d, t))?;
+    let a = analysis::analyze_file_with_progress(path, &study.options, &|d, t| {
+        progress.layer_done(d, t)
+    })?;
     cache::save(out, name, &key, &a)?;
     Ok((sha, a, false))
 }
@@ -180,7 +188,12 @@ fn correlate(study: &Study, models: &[ModelResult]) -> Vec<CorrelationRow> {
     rows
 }
 
-fn correlate_one(group: &str, metric: &str, target: Target, members: &[&ModelResult]) -> CorrelationRow {
+fn correlate_one(
+    group: &str,
+    metric: &str,
+    target: Target,
+    members: &[&ModelResult],
+) -> CorrelationRow {
     let (mut x, mut e, mut excluded) = (Vec::new(), Vec::new(), Vec::new());
     for m in members {
         let value = m.analysis.as_ref().and_then(|a| a.summary.get(metric));
