@@ -56,7 +56,7 @@ pub fn spectrum_metrics(
         NormConvention::Squared => sum,
         NormConvention::Frobenius => sum.sqrt(),
     };
-    let matrix_rank = matrix_rank(evals, n_reported);
+    let matrix_rank = matrix_rank(evals, n_reported, spec.from_gram);
     SpectrumMetrics {
         num_evals: evals.len(),
         lambda_max,
@@ -112,21 +112,34 @@ fn sv_min(spec: &Spectrum, ww_quirk: bool) -> f64 {
     }
 }
 
-/// Σ over matrices of the singular values at or below max(σ)·N·ε (numpy's matrix_rank rule).
+/// The singular value below which σ counts as zero: numpy's matrix_rank rule σ_max·N·ε for exact
+/// singular values. Gram eigenvalues carry an absolute error of about N·ε·λ_max, so a zero
+/// singular value comes out near σ_max·√(N·ε); that is the resolution of the Gram path, and
+/// `eigensolver: svd` gives the exact rule for matrices with tiny but non-zero σ.
+fn rank_tol(sigma_max: f64, n_reported: usize, from_gram: bool) -> f64 {
+    let n = n_reported.max(1) as f64;
+    if from_gram {
+        sigma_max * (n * EPS).sqrt()
+    } else {
+        sigma_max * n * EPS
+    }
+}
+
+/// Σ over matrices of the singular values at or below the rank tolerance of that matrix.
 fn rank_loss(spec: &Spectrum, n_reported: usize) -> usize {
     spec.singular_values
         .iter()
         .map(|sv| {
-            let tol = sv.last().copied().unwrap_or(0.0) * n_reported as f64 * EPS;
+            let tol = rank_tol(sv.last().copied().unwrap_or(0.0), n_reported, spec.from_gram);
             sv.iter().filter(|&&s| s <= tol).count()
         })
         .sum()
 }
 
-/// #{√λ > max √λ · N · ε} over the pooled eigenvalues.
-fn matrix_rank(evals: &[f64], n_reported: usize) -> usize {
+/// #{√λ > tolerance} over the pooled eigenvalues.
+fn matrix_rank(evals: &[f64], n_reported: usize, from_gram: bool) -> usize {
     let smax = evals.last().copied().unwrap_or(0.0).max(0.0).sqrt();
-    let tol = smax * n_reported as f64 * EPS;
+    let tol = rank_tol(smax, n_reported, from_gram);
     evals.iter().filter(|&&l| l.max(0.0).sqrt() > tol).count()
 }
 
@@ -155,6 +168,7 @@ mod tests {
         Spectrum {
             evals: evals.to_vec(),
             singular_values: vec![evals.iter().map(|l| l.sqrt()).collect()],
+            from_gram: false,
         }
     }
 
@@ -198,6 +212,7 @@ mod tests {
         let s = Spectrum {
             evals: vec![],
             singular_values: vec![vec![0.5, 2.0], vec![1.0, 3.0]],
+            from_gram: false,
         };
         let native = spectrum_metrics(&s, 2, &AnalysisOptions::default());
         let mut o = AnalysisOptions::default();

@@ -19,6 +19,9 @@ pub struct Spectrum {
     pub evals: Vec<f64>,
     /// Singular values of each matrix (after scaling), ascending: rank_loss, sv_min, sv_max need them.
     pub singular_values: Vec<Vec<f64>>,
+    /// Whether the values come from Gram matrices: their small end is then resolved only down to
+    /// about √(N·ε)·σ_max, which rank decisions must respect (methods.md §4.2).
+    pub from_gram: bool,
 }
 
 /// A dense row-major matrix borrowed from a weight tensor.
@@ -65,7 +68,10 @@ pub fn row_spectrum(
     scale_sq: f64,
     solver: Eigensolver,
 ) -> Result<Spectrum, SpectrumError> {
-    let mut out = Spectrum::default();
+    let mut out = Spectrum {
+        from_gram: solver == Eigensolver::Gram,
+        ..Spectrum::default()
+    };
     for a in matrices {
         let mut sv = singular_values(a, solver)?;
         if scale_sq != 1.0 {

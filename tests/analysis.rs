@@ -1,0 +1,227 @@
+//! Properties of `analyze` that must hold whatever the reference files say (methods.md §17):
+//! orientation invariance, scaling laws, the random-matrix baseline, degenerate weights, thread
+//! independence, and native (op-aware) agreement with the reference on the shared models.
+
+use std::path::{Path, PathBuf};
+
+use tailwatch::analysis::{ModelAnalysis, analyze_file};
+use tailwatch::metrics::row::Row;
+use tailwatch::options::{AnalysisOptions, AnalysisOverrides, Preset};
+use tailwatch::testkit::{Graph, a_int, f32_raw, write};
+
+/// Standard normal draws from a fixed LCG + Box–Muller: reproducible test matrices.
+fn gaussian(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut uniform = move || {
+        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((s >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    };
+    (0..n)
+        .map(|_| {
+            let (u, v) = (uniform(), uniform());
+            ((-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()) as f32
+        })
+        .collect()
+}
+
+/// Heavy-tailed draws (Student-t-like: a Gaussian over a random scale), like trained weights.
+fn heavy_tailed(n: usize, seed: u64) -> Vec<f32> {
+    let g = gaussian(n, seed);
+    let s = gaussian(n, seed + 1000);
+    g.iter().zip(&s).map(|(a, b)| a / (0.3 + b.abs())).collect()
+}
+
+fn opts(set: &str) -> AnalysisOptions {
+    let ov: AnalysisOverrides = serde_saphyr::from_str(set).unwrap();
+    AnalysisOptions::resolve(Preset::Ww, &ov).unwrap()
+}
+
+/// A one-layer Gemm model, W stored [out, in] with transB = 1 (PyTorch Linear).
+fn gemm_model(dir: &Path, file: &str, out: usize, inp: usize, w: &[f32]) -> PathBuf {
+    let g = Graph::new("g")
+        .input("x")
+        .output("y")
+        .init(f32_raw("fc.weight", &[out as i64, inp as i64], w))
+        .node_with("Gemm", "fc", &["x", "fc.weight"], &["y"], vec![a_int("transB", 1)]);
+    write(dir, file, &g.model()).unwrap()
+}
+
+/// The same weights as a MatMul with W stored [in, out].
+fn matmul_model(dir: &Path, file: &str, out: usize, inp: usize, w: &[f32]) -> PathBuf {
+    let mut t = vec![0f32; w.len()];
+    for o in 0..out {
+        for i in 0..inp {
+            t[i * out + o] = w[o * inp + i];
+        }
+    }
+    let g = Graph::new("g")
+        .input("x")
+        .output("y")
+        .init(f32_raw("fc.weight", &[inp as i64, out as i64], &t))
+        .node("MatMul", "fc", &["x", "fc.weight"], &["y"]);
+    write(dir, file, &g.model()).unwrap()
+}
+
+fn only_row(a: &ModelAnalysis) -> &Row {
+    assert_eq!(a.rows.len(), 1, "{:?}", a.rows);
+    &a.rows[0]
+}
+
+fn rel(a: f64, b: f64) -> f64 {
+    if a == b { 0.0 } else { ((a - b) / a.abs().max(b.abs())).abs() }
+}
+
+#[test]
+fn gemm_and_matmul_of_the_same_weights_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = heavy_tailed(300 * 200, 1);
+    let o = opts("{ mp_fit: true, detX: true }");
+    let a = analyze_file(&gemm_model(dir.path(), "g.onnx", 200, 300, &w), &o).unwrap();
+    let b = analyze_file(&matmul_model(dir.path(), "m.onnx", 200, 300, &w), &o).unwrap();
+    let (ra, rb) = (only_row(&a), only_row(&b));
+    for (col, v) in ra.cells() {
+        match (v.as_f64(), rb.num(col)) {
+            (Some(x), Some(y)) => assert!(rel(x, y) < 1e-10, "{col}: {x} vs {y}"),
+            _ => assert_eq!(Some(v), rb.get(col), "{col}"),
+        }
+    }
+    assert_eq!((ra.num("N"), ra.num("M")), (Some(300.0), Some(200.0)));
+}
+
+#[test]
+fn alpha_is_scale_invariant_and_log_norms_shift_by_two_log_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = heavy_tailed(256 * 128, 2);
+    // A power of two scales f32 weights exactly, so only the analysis can differ.
+    let c = 4.0f32;
+    let wc: Vec<f32> = w.iter().map(|x| x * c).collect();
+    let o = opts("{ mp_fit: true }");
+    let a = analyze_file(&gemm_model(dir.path(), "a.onnx", 128, 256, &w), &o).unwrap();
+    let b = analyze_file(&gemm_model(dir.path(), "b.onnx", 128, 256, &wc), &o).unwrap();
+    let (ra, rb) = (only_row(&a), only_row(&b));
+    let shift = 2.0 * (c as f64).log10();
+    for col in ["alpha", "D", "sigma", "stable_rank", "entropy", "sigma_mp", "mp_softrank"] {
+        let (x, y) = (ra.num(col).unwrap(), rb.num(col).unwrap());
+        assert!(rel(x, y) < 1e-9, "{col}: {x} vs {y}");
+    }
+    for col in ["log_norm", "log_spectral_norm"] {
+        let (x, y) = (ra.num(col).unwrap(), rb.num(col).unwrap());
+        assert!((y - x - shift).abs() < 1e-9, "{col}: {x} → {y}, expected +{shift}");
+    }
+    assert_eq!(ra.num("num_pl_spikes"), rb.num("num_pl_spikes"));
+    assert_eq!(ra.num("num_spikes"), rb.num("num_spikes"));
+}
+
+#[test]
+fn a_gaussian_matrix_has_no_heavy_tail_and_fits_the_mp_bulk() {
+    let dir = tempfile::tempdir().unwrap();
+    let (n, m) = (1000usize, 400usize);
+    let w = gaussian(n * m, 3);
+    let a = analyze_file(&gemm_model(dir.path(), "g.onnx", m, n, &w), &opts("{ mp_fit: true }")).unwrap();
+    let r = only_row(&a);
+    let alpha = r.num("alpha").unwrap();
+    assert!(alpha > 6.0, "alpha {alpha}");
+    assert_eq!(r.text("warning"), Some("under-trained"));
+    // Rescaled to mean eigenvalue 1, an i.i.d. matrix has sigma_mp ≈ 1 and a bulk that reaches λ_max.
+    let sigma = r.num("sigma_mp").unwrap();
+    assert!((sigma - 1.0).abs() < 0.05, "sigma_mp {sigma}");
+    assert!(r.num("num_spikes").unwrap() <= 1.0);
+    assert!(r.num("mp_softrank").unwrap() > 0.9);
+}
+
+#[test]
+fn degenerate_weights_get_a_status_and_the_rest_is_analysed() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = heavy_tailed(64 * 32, 4);
+    let zeros = vec![0f32; 64 * 32];
+    let rank1: Vec<f32> = (0..64 * 32).map(|k| ((k / 32) as f32 + 1.0) * ((k % 32) as f32 - 10.0)).collect();
+    let mut nan = good.clone();
+    nan[17] = f32::NAN;
+    nan[18] = f32::INFINITY;
+    let layer = |g: Graph, name: &str, w: &[f32], x: &str, y: &str| {
+        g.init(f32_raw(name, &[64, 32], w))
+            .node("MatMul", name, &[x, name], &[y])
+    };
+    let g = Graph::new("g").input("x").output("y4");
+    let g = layer(g, "good", &good, "x", "y1");
+    let g = layer(g, "zeros", &zeros, "y1", "y2");
+    let g = layer(g, "rank1", &rank1, "y2", "y3");
+    let g = layer(g, "nan", &nan, "y3", "y4");
+    let p = write(dir.path(), "d.onnx", &g.model()).unwrap();
+    let a = analyze_file(&p, &opts("{ mp_fit: true, detX: true }")).unwrap();
+    let by = |n: &str| a.rows.iter().find(|r| r.text("name") == Some(n)).unwrap();
+    assert_eq!(by("good").text("status"), Some("success"));
+    assert_eq!(by("zeros").text("status"), Some("failed"));
+    assert_eq!(by("zeros").num("alpha"), None);
+    assert_eq!(by("rank1").text("status"), Some("failed"));
+    assert_eq!(by("rank1").num("matrix_rank"), Some(1.0));
+    assert_eq!(by("nan").text("status"), Some("invalid_values"));
+    assert!(by("nan").text("problem").unwrap().contains("NaN"));
+    assert_eq!(a.summary.n_invalid, 1);
+    assert_eq!(a.summary.n_fit_failed, 2);
+    // Only the good layer enters the alpha mean.
+    assert_eq!(a.summary.get("alpha"), by("good").num("alpha"));
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut g = Graph::new("g").input("x0");
+    for k in 0..6 {
+        let name = format!("w{k}");
+        let (x, y) = (format!("x{k}"), format!("x{}", k + 1));
+        g = g
+            .init(f32_raw(&name, &[48, 48], &heavy_tailed(48 * 48, 10 + k)))
+            .node("MatMul", &name, &[&x, &name], &[&y]);
+    }
+    let p = write(dir.path(), "t.onnx", &g.output("x6").model()).unwrap();
+    let o = opts("{ mp_fit: true, randomize: true, detX: true, vectors: true, seed: 7 }");
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let a = pool.install(|| analyze_file(&p, &o)).unwrap();
+        serde_json::to_string(&tailwatch::report::analysis::analysis_json(&a, "ww")).unwrap()
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(3));
+    assert!(one.contains("rand_distance"));
+}
+
+fn reference(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/ww-0.7.7").join(file)
+}
+
+/// Native op-aware extraction agrees with WW wherever WW is not quirky: the MLPs and the CNN
+/// (whose layers are all real weights), by weight name.
+#[test]
+fn native_mode_matches_the_reference_by_name() {
+    for model in ["mlp_gemm", "mlp_matmul", "cnn_conv2d"] {
+        let a = analyze_file(&reference(&format!("{model}.onnx")), &opts("{ mp_fit: true }")).unwrap();
+        let mut r = csv::Reader::from_path(reference(&format!("{model}__mp_fit.csv"))).unwrap();
+        let headers = r.headers().unwrap().clone();
+        let mut n = 0;
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            let get = |c: &str| rec.get(headers.iter().position(|h| h == c).unwrap()).unwrap();
+            let ours = a.rows.iter().find(|x| x.text("name") == Some(get("name"))).unwrap();
+            for col in ["alpha", "xmin", "D", "lambda_max", "log_norm", "sigma_mp", "num_spikes", "num_pl_spikes"] {
+                let (w, g): (f64, f64) = (get(col).parse().unwrap(), ours.num(col).unwrap());
+                assert!(rel(w, g) < 1e-9, "{model} {} {col}: {w} vs {g}", get("name"));
+            }
+            n += 1;
+        }
+        assert_eq!(n, a.rows.len(), "{model}");
+    }
+}
+
+#[test]
+fn the_quirks_model_natively_drops_pos_table_and_reports_true_sizes() {
+    let a = analyze_file(&reference("quirks.onnx"), &AnalysisOptions::default()).unwrap();
+    let names: Vec<&str> = a.rows.iter().filter_map(|r| r.text("name")).collect();
+    assert_eq!(names, ["conv_even.weight", "dw.weight", "fc16.weight"]);
+    let conv = &a.rows[0];
+    // Native N ≥ M (Q1 fixed), true smallest singular value (Q2 fixed).
+    assert_eq!((conv.num("N"), conv.num("M"), conv.num("Q")), (Some(64.0), Some(32.0), Some(2.0)));
+    assert!((conv.num("sv_min").unwrap() - 0.1649).abs() < 1e-4);
+    assert!(a.skipped.iter().any(|s| s.name == "pos_table"));
+}
