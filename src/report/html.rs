@@ -14,7 +14,7 @@ table{border-collapse:collapse;margin:.6rem 0 1.2rem;font-size:.85rem}
 th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}th{background:#f4f4f4}
 td:first-child,th:first-child{text-align:left}.note{color:#666;font-size:.85rem}
 .warn{background:#fff3cd;border:1px solid #e0c36a;padding:.6rem;border-radius:4px}
-.grid{display:flex;flex-wrap:wrap;gap:1rem}.grid>div{flex:0 0 auto}";
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:1rem}.grid svg{width:100%;height:auto}";
 
 /// HTML-escape text from configs and model files.
 pub fn esc(s: &str) -> String {

@@ -91,13 +91,24 @@ pub struct ModelEntry {
     pub color: Option<String>,
 }
 
+impl ModelEntry {
+    /// The reported error for a target, in percent.
+    pub fn error(&self, t: Target) -> Option<f64> {
+        match t {
+            Target::Top1 => self.top1_error,
+            Target::Top5 => self.top5_error,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CorrelateConfig {
     #[serde(default = "default_metrics")]
     pub metrics: Vec<String>,
-    #[serde(default = "default_targets")]
-    pub targets: Vec<Target>,
+    /// Default: every target at least one model reports.
+    #[serde(default)]
+    pub targets: Option<Vec<Target>>,
     /// Also correlate within each `group` (default true when groups are given).
     #[serde(default = "yes")]
     pub by_group: bool,
@@ -107,7 +118,7 @@ impl Default for CorrelateConfig {
     fn default() -> Self {
         CorrelateConfig {
             metrics: default_metrics(),
-            targets: default_targets(),
+            targets: None,
             by_group: true,
         }
     }
@@ -119,9 +130,6 @@ fn default_metrics() -> Vec<String> {
         .filter(|m| **m != "mp_softrank")
         .map(|m| m.to_string())
         .collect()
-}
-fn default_targets() -> Vec<Target> {
-    vec![Target::Top1, Target::Top5]
 }
 fn yes() -> bool {
     true
@@ -203,6 +211,17 @@ impl Study {
         self.spec.stages.contains(&stage)
     }
 
+    /// The targets to correlate: as configured, or every target some model reports.
+    pub fn targets(&self) -> Vec<Target> {
+        match &self.spec.correlate.targets {
+            Some(t) => t.clone(),
+            None => [Target::Top1, Target::Top5]
+                .into_iter()
+                .filter(|t| self.spec.models.iter().any(|m| m.error(*t).is_some()))
+                .collect(),
+        }
+    }
+
     fn check(&self) -> Result<()> {
         let err = |m: String| Err(Error::config(&self.file, m));
         if self.spec.models.is_empty() {
@@ -245,18 +264,11 @@ impl Study {
             }
         }
         if self.has(Stage::Correlate) {
-            for t in &self.spec.correlate.targets {
-                let missing: Vec<&str> = self
-                    .spec
-                    .models
-                    .iter()
-                    .filter(|m| match t {
-                        Target::Top1 => m.top1_error.is_none(),
-                        Target::Top5 => m.top5_error.is_none(),
-                    })
-                    .map(|m| m.name.as_str())
-                    .collect();
-                if missing.len() == self.spec.models.len() {
+            if self.targets().is_empty() {
+                return err("correlate: no model reports top1_error or top5_error".into());
+            }
+            for t in self.targets() {
+                if self.spec.models.iter().all(|m| m.error(t).is_none()) {
                     return err(format!(
                         "correlate.targets: {} is requested but no model reports {}_error",
                         t.name(),

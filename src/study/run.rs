@@ -79,6 +79,9 @@ pub fn run(study: &Study, out: &OutDir, progress: &dyn Progress) -> Result<Study
     let compute = [Stage::Eigensolve, Stage::MpFit, Stage::PowerlawFit]
         .iter()
         .any(|s| study.has(*s));
+    if !compute {
+        require_saved_analyses(study, out)?;
+    }
     let total = study.spec.models.len();
     let mut models = Vec::with_capacity(total);
     for (i, (entry, path)) in study.spec.models.iter().zip(&study.model_paths).enumerate() {
@@ -125,6 +128,30 @@ pub fn run(study: &Study, out: &OutDir, progress: &dyn Progress) -> Result<Study
         complete,
         seconds: t0.elapsed().as_secs_f64(),
     })
+}
+
+/// Without an analysis stage every model must have a saved analysis: check all before any work.
+fn require_saved_analyses(study: &Study, out: &OutDir) -> Result<()> {
+    let mut missing = Vec::new();
+    for (entry, path) in study.spec.models.iter().zip(&study.model_paths) {
+        let sha = cache::file_sha256(path)?;
+        if cache::load(out, &entry.name, &CacheKey::new(&sha, &study.options)).is_none() {
+            missing.push(entry.name.as_str());
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::config(
+        &study.file,
+        format!(
+            "stages {:?} need saved analyses in {}, but none matches the file and options of: {}; \
+             run the eigensolve stage first",
+            study.spec.stages.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            out.path().display(),
+            missing.join(", ")
+        ),
+    ))
 }
 
 /// Analyse a model, or reuse its saved analysis when the file and options are unchanged.
@@ -180,7 +207,7 @@ fn correlate(study: &Study, models: &[ModelResult]) -> Vec<CorrelationRow> {
             .filter(|m| group == "all" || m.group.as_deref() == Some(group.as_str()))
             .collect();
         for metric in &study.spec.correlate.metrics {
-            for &target in &study.spec.correlate.targets {
+            for target in study.targets() {
                 rows.push(correlate_one(&group, metric, target, &members));
             }
         }
