@@ -13,7 +13,9 @@ use tailwatch::testkit::{Graph, a_int, f32_raw, write};
 fn gaussian(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut uniform = move || {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((s >> 11) as f64 + 0.5) / (1u64 << 53) as f64
     };
     (0..n)
@@ -42,7 +44,13 @@ fn gemm_model(dir: &Path, file: &str, out: usize, inp: usize, w: &[f32]) -> Path
         .input("x")
         .output("y")
         .init(f32_raw("fc.weight", &[out as i64, inp as i64], w))
-        .node_with("Gemm", "fc", &["x", "fc.weight"], &["y"], vec![a_int("transB", 1)]);
+        .node_with(
+            "Gemm",
+            "fc",
+            &["x", "fc.weight"],
+            &["y"],
+            vec![a_int("transB", 1)],
+        );
     write(dir, file, &g.model()).unwrap()
 }
 
@@ -68,7 +76,11 @@ fn only_row(a: &ModelAnalysis) -> &Row {
 }
 
 fn rel(a: f64, b: f64) -> f64 {
-    if a == b { 0.0 } else { ((a - b) / a.abs().max(b.abs())).abs() }
+    if a == b {
+        0.0
+    } else {
+        ((a - b) / a.abs().max(b.abs())).abs()
+    }
 }
 
 #[test]
@@ -100,13 +112,24 @@ fn alpha_is_scale_invariant_and_log_norms_shift_by_two_log_c() {
     let b = analyze_file(&gemm_model(dir.path(), "b.onnx", 128, 256, &wc), &o).unwrap();
     let (ra, rb) = (only_row(&a), only_row(&b));
     let shift = 2.0 * (c as f64).log10();
-    for col in ["alpha", "D", "sigma", "stable_rank", "entropy", "sigma_mp", "mp_softrank"] {
+    for col in [
+        "alpha",
+        "D",
+        "sigma",
+        "stable_rank",
+        "entropy",
+        "sigma_mp",
+        "mp_softrank",
+    ] {
         let (x, y) = (ra.num(col).unwrap(), rb.num(col).unwrap());
         assert!(rel(x, y) < 1e-9, "{col}: {x} vs {y}");
     }
     for col in ["log_norm", "log_spectral_norm"] {
         let (x, y) = (ra.num(col).unwrap(), rb.num(col).unwrap());
-        assert!((y - x - shift).abs() < 1e-9, "{col}: {x} → {y}, expected +{shift}");
+        assert!(
+            (y - x - shift).abs() < 1e-9,
+            "{col}: {x} → {y}, expected +{shift}"
+        );
     }
     assert_eq!(ra.num("num_pl_spikes"), rb.num("num_pl_spikes"));
     assert_eq!(ra.num("num_spikes"), rb.num("num_spikes"));
@@ -117,7 +140,11 @@ fn a_gaussian_matrix_has_no_heavy_tail_and_fits_the_mp_bulk() {
     let dir = tempfile::tempdir().unwrap();
     let (n, m) = (1000usize, 400usize);
     let w = gaussian(n * m, 3);
-    let a = analyze_file(&gemm_model(dir.path(), "g.onnx", m, n, &w), &opts("{ mp_fit: true }")).unwrap();
+    let a = analyze_file(
+        &gemm_model(dir.path(), "g.onnx", m, n, &w),
+        &opts("{ mp_fit: true }"),
+    )
+    .unwrap();
     let r = only_row(&a);
     let alpha = r.num("alpha").unwrap();
     assert!(alpha > 6.0, "alpha {alpha}");
@@ -134,7 +161,9 @@ fn degenerate_weights_get_a_status_and_the_rest_is_analysed() {
     let dir = tempfile::tempdir().unwrap();
     let good = heavy_tailed(64 * 32, 4);
     let zeros = vec![0f32; 64 * 32];
-    let rank1: Vec<f32> = (0..64 * 32).map(|k| ((k / 32) as f32 + 1.0) * ((k % 32) as f32 - 10.0)).collect();
+    let rank1: Vec<f32> = (0..64 * 32)
+        .map(|k| ((k / 32) as f32 + 1.0) * ((k % 32) as f32 - 10.0))
+        .collect();
     let mut nan = good.clone();
     nan[17] = f32::NAN;
     nan[18] = f32::INFINITY;
@@ -177,7 +206,10 @@ fn results_do_not_depend_on_the_thread_count() {
     let p = write(dir.path(), "t.onnx", &g.output("x6").model()).unwrap();
     let o = opts("{ mp_fit: true, randomize: true, detX: true, vectors: true, seed: 7 }");
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         let a = pool.install(|| analyze_file(&p, &o)).unwrap();
         serde_json::to_string(&tailwatch::report::analysis::analysis_json(&a, "ww")).unwrap()
     };
@@ -188,7 +220,9 @@ fn results_do_not_depend_on_the_thread_count() {
 }
 
 fn reference(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/ww-0.7.7").join(file)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/reference/ww-0.7.7")
+        .join(file)
 }
 
 /// Native op-aware extraction agrees with WW wherever WW is not quirky: the MLPs and the CNN
@@ -196,17 +230,41 @@ fn reference(file: &str) -> PathBuf {
 #[test]
 fn native_mode_matches_the_reference_by_name() {
     for model in ["mlp_gemm", "mlp_matmul", "cnn_conv2d"] {
-        let a = analyze_file(&reference(&format!("{model}.onnx")), &opts("{ mp_fit: true }")).unwrap();
+        let a = analyze_file(
+            &reference(&format!("{model}.onnx")),
+            &opts("{ mp_fit: true }"),
+        )
+        .unwrap();
         let mut r = csv::Reader::from_path(reference(&format!("{model}__mp_fit.csv"))).unwrap();
         let headers = r.headers().unwrap().clone();
         let mut n = 0;
         for rec in r.records() {
             let rec = rec.unwrap();
-            let get = |c: &str| rec.get(headers.iter().position(|h| h == c).unwrap()).unwrap();
-            let ours = a.rows.iter().find(|x| x.text("name") == Some(get("name"))).unwrap();
-            for col in ["alpha", "xmin", "D", "lambda_max", "log_norm", "sigma_mp", "num_spikes", "num_pl_spikes"] {
+            let get = |c: &str| {
+                rec.get(headers.iter().position(|h| h == c).unwrap())
+                    .unwrap()
+            };
+            let ours = a
+                .rows
+                .iter()
+                .find(|x| x.text("name") == Some(get("name")))
+                .unwrap();
+            for col in [
+                "alpha",
+                "xmin",
+                "D",
+                "lambda_max",
+                "log_norm",
+                "sigma_mp",
+                "num_spikes",
+                "num_pl_spikes",
+            ] {
                 let (w, g): (f64, f64) = (get(col).parse().unwrap(), ours.num(col).unwrap());
-                assert!(rel(w, g) < 1e-9, "{model} {} {col}: {w} vs {g}", get("name"));
+                assert!(
+                    rel(w, g) < 1e-9,
+                    "{model} {} {col}: {w} vs {g}",
+                    get("name")
+                );
             }
             n += 1;
         }
@@ -221,7 +279,10 @@ fn the_quirks_model_natively_drops_pos_table_and_reports_true_sizes() {
     assert_eq!(names, ["conv_even.weight", "dw.weight", "fc16.weight"]);
     let conv = &a.rows[0];
     // Native N ≥ M (Q1 fixed), true smallest singular value (Q2 fixed).
-    assert_eq!((conv.num("N"), conv.num("M"), conv.num("Q")), (Some(64.0), Some(32.0), Some(2.0)));
+    assert_eq!(
+        (conv.num("N"), conv.num("M"), conv.num("Q")),
+        (Some(64.0), Some(32.0), Some(2.0))
+    );
     assert!((conv.num("sv_min").unwrap() - 0.1649).abs() < 1e-4);
     assert!(a.skipped.iter().any(|s| s.name == "pos_table"));
 }

@@ -212,6 +212,9 @@ fn check_run(model: &str, config: &str, solver: Eigensolver, worst: &mut Worst) 
             }
             compare_cell(&format!("{ctx} {key}"), col, v, got.get(col), worst);
         }
+        if config == "full" {
+            check_random_invariants(&format!("{ctx} {key}"), got);
+        }
         if config == "tpl" {
             assert!(got.num("Lambda").unwrap() > 0.0, "{ctx} Lambda");
             assert!(got.num("alpha").unwrap() >= 1.0, "{ctx} alpha");
@@ -219,6 +222,46 @@ fn check_run(model: &str, config: &str, solver: Eigensolver, worst: &mut Worst) 
     }
     check_summary(&ctx, model, config, &a);
     want.len()
+}
+
+/// The randomized and eigenvector columns cannot match WW value by value (unseeded RNG,
+/// arbitrary degenerate eigenvectors); their invariants can (reference README §5).
+fn check_random_invariants(ctx: &str, r: &Row) {
+    let num = |c: &str| r.num(c).unwrap_or_else(|| panic!("{ctx}: {c} missing"));
+    // Shuffling keeps ‖W‖_F, hence W_scale.
+    assert!(
+        ((num("rand_W_scale") - num("W_scale")) / num("W_scale")).abs() < 1e-12,
+        "{ctx}"
+    );
+    assert!(
+        num("rand_distance") >= 0.0 && num("ww_softrank") > 0.0,
+        "{ctx}"
+    );
+    if r.text("name") == Some("dw.weight") {
+        // Depthwise slices are single columns: a shuffle cannot change their spectrum.
+        assert!(num("rand_distance") < 1e-6, "{ctx}");
+        assert!((num("ww_softrank") - 1.0).abs() < 1e-12, "{ctx}");
+        assert!(num("ww_maxdist").abs() < 1e-12, "{ctx}");
+        assert!(
+            ((num("rand_sigma_mp") - num("sigma_mp")) / num("sigma_mp")).abs() < 1e-9,
+            "{ctx}"
+        );
+    }
+    // Per eigenvector loc_ratio ∈ [1, n] and part_ratio ∈ [1, n^¼]; variances ≥ 0.
+    let n = num("M").max(num("N"));
+    for g in ["bulk", "tail"] {
+        if let Some(l) = r.num(&format!("{g}_mean_loc_ratio")) {
+            assert!((1.0..=n).contains(&l), "{ctx} {g} loc_ratio {l}");
+            let p = num(&format!("{g}_mean_part_ratio"));
+            assert!(
+                (1.0..=n.powf(0.25) + 1e-12).contains(&p),
+                "{ctx} {g} part_ratio {p}"
+            );
+            for s in ["vec_entropy", "loc_ratio", "part_ratio"] {
+                assert!(num(&format!("{g}_var_{s}")) >= 0.0, "{ctx}");
+            }
+        }
+    }
 }
 
 fn check_summary(ctx: &str, model: &str, config: &str, a: &ModelAnalysis) {

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mnist-vgg-mini").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/mnist-vgg-mini")
+        .join(name)
 }
 
 fn tailwatch() -> Command {
@@ -42,7 +44,12 @@ fn read(p: &Path) -> String {
 }
 
 const OUTPUTS: [&str; 7] = [
-    "report.json", "details.csv", "summary.csv", "correlations.csv", "report.md", "report.html",
+    "report.json",
+    "details.csv",
+    "summary.csv",
+    "correlations.csv",
+    "report.md",
+    "report.html",
     "timings.json",
 ];
 
@@ -51,7 +58,13 @@ fn trajectory_study_writes_every_output_and_finds_the_strong_relation() {
     let dir = tempfile::tempdir().unwrap();
     let study = trajectory_study(dir.path());
     let out = dir.path().join("out");
-    tailwatch().args(["study"]).arg(&study).arg("--out").arg(&out).assert().success();
+    tailwatch()
+        .args(["study"])
+        .arg(&study)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
     for f in OUTPUTS {
         assert!(out.join(f).is_file(), "{f}");
     }
@@ -91,10 +104,26 @@ fn rerunning_correlate_and_report_reuses_analyses_and_is_byte_identical() {
     let dir = tempfile::tempdir().unwrap();
     let study = trajectory_study(dir.path());
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    tailwatch().arg("study").arg(&study).arg("--out").arg(&a).assert().success();
-    tailwatch().arg("study").arg(&study).arg("--out").arg(&b).assert().success();
+    tailwatch()
+        .arg("study")
+        .arg(&study)
+        .arg("--out")
+        .arg(&a)
+        .assert()
+        .success();
+    tailwatch()
+        .arg("study")
+        .arg(&study)
+        .arg("--out")
+        .arg(&b)
+        .assert()
+        .success();
     for f in OUTPUTS.iter().filter(|f| **f != "timings.json") {
-        assert_eq!(read(&a.join(f)), read(&b.join(f)), "{f} differs between runs");
+        assert_eq!(
+            read(&a.join(f)),
+            read(&b.join(f)),
+            "{f} differs between runs"
+        );
     }
     let before = read(&a.join("report.html"));
     tailwatch()
@@ -105,7 +134,13 @@ fn rerunning_correlate_and_report_reuses_analyses_and_is_byte_identical() {
         .assert()
         .success();
     let timings: serde_json::Value = serde_json::from_str(&read(&a.join("timings.json"))).unwrap();
-    assert!(timings["models"].as_array().unwrap().iter().all(|m| m["status"] == "reused"));
+    assert!(
+        timings["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["status"] == "reused")
+    );
     assert_eq!(before, read(&a.join("report.html")));
 }
 
@@ -128,20 +163,33 @@ fn correlate_without_saved_analyses_is_an_error_before_any_work() {
 fn bad_study(body: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("bad.yaml");
-    std::fs::write(&p, body.replace("MODEL", &fixture("vgg11_mini.onnx").display().to_string())).unwrap();
+    std::fs::write(
+        &p,
+        body.replace("MODEL", &fixture("vgg11_mini.onnx").display().to_string()),
+    )
+    .unwrap();
     (dir, p)
 }
 
 fn rejects(body: &str, expect: &[&str]) {
     let (dir, p) = bad_study(body);
     let out = dir.path().join("out");
-    let assert = tailwatch().arg("study").arg(&p).arg("--out").arg(&out).assert().code(2);
+    let assert = tailwatch()
+        .arg("study")
+        .arg(&p)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
     let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
     assert!(err.contains("bad.yaml"), "{err}");
     for e in expect {
         assert!(err.contains(e), "expected {e:?} in: {err}");
     }
-    assert!(!out.join("models").exists(), "work was done before the error");
+    assert!(
+        !out.join("models").exists(),
+        "work was done before the error"
+    );
 }
 
 #[test]
@@ -150,8 +198,14 @@ fn config_errors_name_the_file_line_and_key() {
         "name: x\nmodels:\n  - { name: a, path: MODEL, top1_eror: 2.0 }\n",
         &["line 3", "top1_eror"],
     );
-    rejects("name: x\nmodels:\n  - { name: a, path: MODEL, top1_error: many }\n", &["line 3"]);
-    rejects("name: x\nmodels:\n  - { name: a, path: nowhere.onnx, top1_error: 2 }\n", &["nowhere.onnx", "does not exist"]);
+    rejects(
+        "name: x\nmodels:\n  - { name: a, path: MODEL, top1_error: many }\n",
+        &["line 3"],
+    );
+    rejects(
+        "name: x\nmodels:\n  - { name: a, path: nowhere.onnx, top1_error: 2 }\n",
+        &["nowhere.onnx", "does not exist"],
+    );
     rejects(
         "name: x\nanalysis: { mp_fit: false }\nstages: [eigensolve, mp_fit]\nmodels:\n  - { name: a, path: MODEL, top1_error: 2 }\n",
         &["inconsistent"],

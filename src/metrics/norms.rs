@@ -130,7 +130,11 @@ fn rank_loss(spec: &Spectrum, n_reported: usize) -> usize {
     spec.singular_values
         .iter()
         .map(|sv| {
-            let tol = rank_tol(sv.last().copied().unwrap_or(0.0), n_reported, spec.from_gram);
+            let tol = rank_tol(
+                sv.last().copied().unwrap_or(0.0),
+                n_reported,
+                spec.from_gram,
+            );
             sv.iter().filter(|&&s| s <= tol).count()
         })
         .sum()

@@ -147,7 +147,12 @@ fn require_saved_analyses(study: &Study, out: &OutDir) -> Result<()> {
         format!(
             "stages {:?} need saved analyses in {}, but none matches the file and options of: {}; \
              run the eigensolve stage first",
-            study.spec.stages.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            study
+                .spec
+                .stages
+                .iter()
+                .map(|s| s.name())
+                .collect::<Vec<_>>(),
             out.path().display(),
             missing.join(", ")
         ),
