@@ -167,45 +167,74 @@ fn near_threshold(evals: &[f64], opts: &AnalysisOptions) -> usize {
         .count()
 }
 
+/// The fit cells of a row, native or as WW renders them.
+struct FitCells {
+    warning: &'static str,
+    alpha: Option<f64>,
+    xmin: Option<f64>,
+    xmax: Option<f64>,
+    d: Option<f64>,
+    sigma: Option<f64>,
+    num_pl_spikes: Option<i64>,
+    num_fingers: Option<usize>,
+    raw_alpha: Option<f64>,
+    lambda: Option<f64>,
+}
+
+fn fit_cells(pl: &PowerLawFit, opts: &AnalysisOptions, clip: bool, tpl: bool) -> FitCells {
+    if pl.status == FitStatus::Failed && opts.quirk(Quirk::FailedAsMinusOne) {
+        // WW writes a failed fit as numbers: −1, and −1 < 2 reads as over-trained (Q3/Q11).
+        let ww = pl.as_ww(clip, tpl);
+        return FitCells {
+            warning: ww.warning.as_str(),
+            alpha: Some(ww.alpha),
+            xmin: Some(ww.xmin),
+            xmax: ww.xmax,
+            d: Some(ww.d),
+            sigma: ww.sigma,
+            num_pl_spikes: Some(ww.num_pl_spikes),
+            num_fingers: ww.num_fingers,
+            raw_alpha: ww.raw_alpha,
+            lambda: ww.lambda,
+        };
+    }
+    // WW leaves xmax empty for `powerlaw`-package fits unless it is forced (Q16).
+    let hide_xmax = opts.quirk(Quirk::PowerlawXmaxEmpty) && !pl.xmax_in_ww_output;
+    FitCells {
+        warning: pl.warning.as_str(),
+        alpha: pl.alpha,
+        xmin: pl.xmin,
+        xmax: if hide_xmax { None } else { pl.xmax },
+        d: pl.d,
+        sigma: pl.sigma,
+        num_pl_spikes: pl
+            .num_pl_spikes
+            .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
+        num_fingers: pl.num_fingers,
+        raw_alpha: pl.raw_alpha,
+        lambda: pl.lambda,
+    }
+}
+
 fn put_power_law(row: &mut Row, pl: &PowerLawFit, opts: &AnalysisOptions) {
     let failed = pl.status == FitStatus::Failed;
     row.set("status", if failed { "failed" } else { "success" });
     let clip = opts.fix_fingers == Some(crate::options::FixFingers::ClipXmax);
     let tpl = opts.fit != crate::options::FitKind::PowerLaw;
-    if failed && opts.quirk(Quirk::FailedAsMinusOne) {
-        // WW writes a failed fit as numbers: −1, and −1 < 2 reads as over-trained (Q3/Q11).
-        let ww = pl.as_ww(clip, tpl);
-        row.set("warning", ww.warning.as_str());
-        row.set("alpha", ww.alpha);
-        row.set("xmin", ww.xmin);
-        row.set("xmax", ww.xmax);
-        row.set("D", ww.d);
-        row.set("sigma", ww.sigma);
-        row.set("num_pl_spikes", ww.num_pl_spikes);
-        if clip {
-            row.set("num_fingers", ww.num_fingers);
-            row.set("raw_alpha", ww.raw_alpha);
-        }
-        if tpl {
-            row.set("Lambda", ww.lambda);
-        }
-    } else {
-        row.set("warning", pl.warning.as_str());
-        row.set("alpha", pl.alpha);
-        row.set("xmin", pl.xmin);
-        // WW leaves xmax empty for `powerlaw`-package fits unless it is forced (Q16).
-        let hide = opts.quirk(Quirk::PowerlawXmaxEmpty) && !pl.xmax_in_ww_output;
-        row.set("xmax", if hide { None } else { pl.xmax });
-        row.set("D", pl.d);
-        row.set("sigma", pl.sigma);
-        row.set("num_pl_spikes", pl.num_pl_spikes);
-        if clip {
-            row.set("num_fingers", pl.num_fingers);
-            row.set("raw_alpha", pl.raw_alpha);
-        }
-        if tpl {
-            row.set("Lambda", pl.lambda);
-        }
+    let c = fit_cells(pl, opts, clip, tpl);
+    row.set("warning", c.warning);
+    row.set("alpha", c.alpha);
+    row.set("xmin", c.xmin);
+    row.set("xmax", c.xmax);
+    row.set("D", c.d);
+    row.set("sigma", c.sigma);
+    row.set("num_pl_spikes", c.num_pl_spikes);
+    if clip {
+        row.set("num_fingers", c.num_fingers);
+        row.set("raw_alpha", c.raw_alpha);
+    }
+    if tpl {
+        row.set("Lambda", c.lambda);
     }
     if let Some(f) = &pl.failure {
         row.set("fit_failure", f.as_str());

@@ -2,9 +2,8 @@
 
 use std::fmt::Write;
 
-use super::markdown::{fmt_num, summary_metrics};
 use super::plots::{self, Series};
-use super::study::ranking;
+use super::tables::{self, esc, fmt_num};
 use crate::study::Study;
 use crate::study::run::{ModelResult, StudyOutcome};
 
@@ -15,14 +14,6 @@ th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}th{background:
 td:first-child,th:first-child{text-align:left}.note{color:#666;font-size:.85rem}
 .warn{background:#fff3cd;border:1px solid #e0c36a;padding:.6rem;border-radius:4px}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:1rem}.grid svg{width:100%;height:auto}";
-
-/// HTML-escape text from configs and model files.
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 pub fn study_html(study: &Study, o: &StudyOutcome) -> String {
     let mut h = String::new();
@@ -58,33 +49,8 @@ pub fn study_html(study: &Study, o: &StudyOutcome) -> String {
 }
 
 fn models_table(h: &mut String, study: &Study, o: &StudyOutcome) {
-    let metrics = summary_metrics(study);
-    let _ = write!(
-        h,
-        "<h2>Models</h2><table><tr><th>model</th><th>group</th><th>top-1 err %</th><th>top-5 err %</th><th>rows</th><th>failed fits</th>"
-    );
-    for m in &metrics {
-        let _ = write!(h, "<th>{m}</th>");
-    }
-    h.push_str("</tr>\n");
-    for m in &o.models {
-        let s = m.analysis.as_ref().map(|a| &a.summary);
-        let _ = write!(
-            h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
-            esc(&m.name),
-            esc(m.group.as_deref().unwrap_or("")),
-            fmt_num(m.top1_error),
-            fmt_num(m.top5_error),
-            s.map_or("–".into(), |x| x.n_rows.to_string()),
-            s.map_or("–".into(), |x| x.n_fit_failed.to_string())
-        );
-        for k in &metrics {
-            let _ = write!(h, "<td>{}</td>", fmt_num(s.and_then(|x| x.get(k))));
-        }
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</table>\n");
+    h.push_str("<h2>Models</h2>");
+    h.push_str(&tables::models_table(study, o).to_html());
 }
 
 /// Accuracy vs metric, one chart per (group, metric) for top-1, with the OLS line and stats.
@@ -124,51 +90,9 @@ fn correlation_tables(h: &mut String, o: &StudyOutcome) {
         return;
     }
     h.push_str("<h2>Correlations with accuracy</h2><p class=\"note\">OLS of accuracy (100 − error) on the metric; RMSE with denominator n; Kendall τ-b, Spearman ρ, Pearson r with two-sided p-values; ranked by |τ|.</p>\n");
-    let mut seen: Vec<(String, &str)> = Vec::new();
-    for r in &o.correlations {
-        let key = (r.group.clone(), r.target.name());
-        if seen.contains(&key) {
-            continue;
-        }
-        seen.push(key);
-        let _ = writeln!(
-            h,
-            "<h3>{} · {}</h3><table><tr><th>metric</th><th>n</th><th>slope</th><th>intercept</th><th>RMSE</th><th>R²</th><th>τ</th><th>τ p</th><th>ρ</th><th>ρ p</th><th>r</th><th>r p</th><th>note</th></tr>",
-            esc(&r.group),
-            r.target.name()
-        );
-        for (metric, _) in ranking(&o.correlations, &r.group, r.target.name()) {
-            let Some(x) = o
-                .correlations
-                .iter()
-                .find(|x| x.group == r.group && x.target == r.target && x.metric == metric)
-            else {
-                continue;
-            };
-            let c = &x.stats;
-            let mut note = c.note.clone().unwrap_or_default();
-            if !x.excluded.is_empty() {
-                note = format!("{note} excluded: {}", x.excluded.join(", "));
-            }
-            let cells = [
-                c.slope,
-                c.intercept,
-                c.rmse,
-                c.r2,
-                c.kendall_tau,
-                c.kendall_p,
-                c.spearman_rho,
-                c.spearman_p,
-                c.pearson_r,
-                c.pearson_p,
-            ];
-            let _ = write!(h, "<tr><td>{}</td><td>{}</td>", esc(&x.metric), c.n);
-            for v in cells {
-                let _ = write!(h, "<td>{}</td>", fmt_num(v));
-            }
-            let _ = writeln!(h, "<td>{}</td></tr>", esc(note.trim()));
-        }
-        h.push_str("</table>\n");
+    for (group, target) in tables::correlation_sections(&o.correlations) {
+        let _ = writeln!(h, "<h3>{} · {target}</h3>", esc(&group));
+        h.push_str(&tables::correlation_table(&o.correlations, &group, target).to_html());
     }
 }
 

@@ -7,3 +7,4 @@ pub mod markdown;
 pub mod output;
 pub mod plots;
 pub mod study;
+pub mod tables;

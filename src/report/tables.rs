@@ -1,0 +1,207 @@
+//! The study's tables, built once and rendered as Markdown (report.md) or HTML (report.html).
+
+use super::study::ranking;
+use crate::metrics::summary::SUMMARY_METRICS;
+use crate::study::Study;
+use crate::study::run::{CorrelationRow, StudyOutcome};
+
+/// A table of already formatted cells; renderers only escape.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Table {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// Columns before this index are text (left-aligned), the rest numbers.
+    pub text_columns: usize,
+}
+
+/// A number for a table: 4 decimals, scientific for very small or large values, "–" when absent.
+pub fn fmt_num(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.is_finite() && x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e5) => {
+            format!("{x:.3e}")
+        }
+        Some(x) if x.is_finite() => format!("{x:.4}"),
+        _ => "–".to_string(),
+    }
+}
+
+/// The summary metrics a study reports (mp_softrank only with the MP fit).
+pub fn summary_metrics(study: &Study) -> Vec<&'static str> {
+    SUMMARY_METRICS
+        .iter()
+        .copied()
+        .filter(|m| *m != "mp_softrank" || study.options.mp_fit)
+        .collect()
+}
+
+pub fn models_table(study: &Study, o: &StudyOutcome) -> Table {
+    let metrics = summary_metrics(study);
+    let mut headers: Vec<String> = [
+        "model",
+        "group",
+        "top-1 err %",
+        "top-5 err %",
+        "rows",
+        "failed fits",
+    ]
+    .map(String::from)
+    .to_vec();
+    headers.extend(metrics.iter().map(|m| m.to_string()));
+    let rows = o
+        .models
+        .iter()
+        .map(|m| {
+            let s = m.analysis.as_ref().map(|a| &a.summary);
+            let mut r = vec![
+                m.name.clone(),
+                m.group.clone().unwrap_or_default(),
+                fmt_num(m.top1_error),
+                fmt_num(m.top5_error),
+                s.map_or("–".into(), |x| x.n_rows.to_string()),
+                s.map_or("–".into(), |x| x.n_fit_failed.to_string()),
+            ];
+            r.extend(metrics.iter().map(|k| fmt_num(s.and_then(|x| x.get(k)))));
+            r
+        })
+        .collect();
+    Table {
+        headers,
+        rows,
+        text_columns: 2,
+    }
+}
+
+/// The (group, target) pairs that have correlations, in first-seen order.
+pub fn correlation_sections(rows: &[CorrelationRow]) -> Vec<(String, &'static str)> {
+    let mut seen: Vec<(String, &'static str)> = Vec::new();
+    for r in rows {
+        let key = (r.group.clone(), r.target.name());
+        if !seen.contains(&key) {
+            seen.push(key);
+        }
+    }
+    seen
+}
+
+/// One group/target's correlations, metrics ranked by |τ|.
+pub fn correlation_table(rows: &[CorrelationRow], group: &str, target: &str) -> Table {
+    let headers = [
+        "metric",
+        "n",
+        "slope",
+        "intercept",
+        "RMSE",
+        "R²",
+        "τ",
+        "τ p",
+        "ρ",
+        "ρ p",
+        "r",
+        "r p",
+        "note",
+    ]
+    .map(String::from)
+    .to_vec();
+    let body = ranking(rows, group, target)
+        .into_iter()
+        .filter_map(|(metric, _)| {
+            rows.iter()
+                .find(|r| r.group == group && r.target.name() == target && r.metric == metric)
+        })
+        .map(correlation_cells)
+        .collect();
+    Table {
+        headers,
+        rows: body,
+        text_columns: 1,
+    }
+}
+
+fn correlation_cells(r: &CorrelationRow) -> Vec<String> {
+    let c = &r.stats;
+    let mut note = c.note.clone().unwrap_or_default();
+    if !r.excluded.is_empty() {
+        note = format!("{note} excluded: {}", r.excluded.join(", "));
+    }
+    let mut cells = vec![r.metric.clone(), c.n.to_string()];
+    let values = [
+        c.slope,
+        c.intercept,
+        c.rmse,
+        c.r2,
+        c.kendall_tau,
+        c.kendall_p,
+        c.spearman_rho,
+        c.spearman_p,
+        c.pearson_r,
+        c.pearson_p,
+    ];
+    cells.extend(values.into_iter().map(fmt_num));
+    cells.push(note.trim().to_string());
+    cells
+}
+
+impl Table {
+    pub fn to_markdown(&self) -> String {
+        let cell = |s: &str| s.replace('|', "\\|").replace(['\n', '\r'], " ");
+        let line = |cells: &[String]| {
+            let v: Vec<String> = cells.iter().map(|c| cell(c)).collect();
+            format!("| {} |\n", v.join(" | "))
+        };
+        let align: Vec<String> = (0..self.headers.len())
+            .map(|i| if i < self.text_columns { "---" } else { "---:" }.to_string())
+            .collect();
+        let mut s = line(&self.headers);
+        s.push_str(&format!("|{}|\n", align.join("|")));
+        for r in &self.rows {
+            s.push_str(&line(r));
+        }
+        s
+    }
+
+    pub fn to_html(&self) -> String {
+        let mut s = String::from("<table><tr>");
+        for h in &self.headers {
+            s.push_str(&format!("<th>{}</th>", esc(h)));
+        }
+        s.push_str("</tr>\n");
+        for r in &self.rows {
+            s.push_str("<tr>");
+            for c in r {
+                s.push_str(&format!("<td>{}</td>", esc(c)));
+            }
+            s.push_str("</tr>\n");
+        }
+        s.push_str("</table>\n");
+        s
+    }
+}
+
+/// HTML-escape text from configs and model files.
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_and_escapes() {
+        let t = Table {
+            headers: vec!["a".into(), "b".into()],
+            rows: vec![vec!["x|<y>".into(), "1.0".into()]],
+            text_columns: 1,
+        };
+        assert_eq!(
+            t.to_markdown(),
+            "| a | b |\n|---|---:|\n| x\\|<y> | 1.0 |\n"
+        );
+        assert!(t.to_html().contains("<td>x|&lt;y&gt;</td>"));
+        assert_eq!(fmt_num(Some(0.00012)), "1.200e-4");
+        assert_eq!(fmt_num(None), "–");
+    }
+}
