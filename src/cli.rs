@@ -240,6 +240,13 @@ fn study(a: &StudyArgs) -> Result<ExitCode> {
 }
 
 fn print_study_result(o: &crate::study::StudyOutcome) {
+    if o.models.is_empty() {
+        eprintln!(
+            "layer listings written to {}",
+            o.out_dir.join("layers").display()
+        );
+        return;
+    }
     let analysed = o.models.iter().filter(|m| m.status == "analysed").count();
     let reused = o.models.iter().filter(|m| m.status == "reused").count();
     eprintln!(

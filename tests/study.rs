@@ -252,3 +252,21 @@ fn a_model_that_cannot_be_read_is_reported_not_hidden() {
     // n < 3 models: statistics are reported with a note, not dropped.
     assert!(read(&out.join("correlations.csv")).contains("broken"));
 }
+
+#[test]
+fn the_extract_stage_alone_lists_layers_without_spectra() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = trajectory_study(dir.path());
+    let out = dir.path().join("out");
+    tailwatch()
+        .arg("study")
+        .arg(&study)
+        .args(["--stages", "extract", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let listing: serde_json::Value =
+        serde_json::from_str(&read(&out.join("layers/ep01.json"))).unwrap();
+    assert_eq!(listing["layers"].as_array().unwrap().len(), 11);
+    assert!(!out.join("models").exists() && !out.join("report.json").exists());
+}

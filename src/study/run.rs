@@ -79,6 +79,19 @@ pub fn run(study: &Study, out: &OutDir, progress: &dyn Progress) -> Result<Study
     let compute = [Stage::Eigensolve, Stage::MpFit, Stage::PowerlawFit]
         .iter()
         .any(|s| study.has(*s));
+    if !compute && study.has(Stage::Extract) {
+        write_layer_listings(study, out)?;
+    }
+    let needs_analyses = study.has(Stage::Correlate) || study.has(Stage::Report);
+    if !compute && !needs_analyses {
+        return Ok(StudyOutcome {
+            out_dir: out.path().to_path_buf(),
+            models: Vec::new(),
+            correlations: Vec::new(),
+            complete: true,
+            seconds: t0.elapsed().as_secs_f64(),
+        });
+    }
     if !compute {
         require_saved_analyses(study, out)?;
     }
@@ -128,6 +141,20 @@ pub fn run(study: &Study, out: &OutDir, progress: &dyn Progress) -> Result<Study
         complete,
         seconds: t0.elapsed().as_secs_f64(),
     })
+}
+
+/// The `extract` stage on its own: every model's weight layers (as `describe --format json`) in
+/// `layers/<model>.json`.
+fn write_layer_listings(study: &Study, out: &OutDir) -> Result<()> {
+    for (entry, path) in study.spec.models.iter().zip(&study.model_paths) {
+        let model = crate::onnx::load(path, &crate::onnx::Limits::default())?;
+        let x = crate::weights::extract(&model, &study.options)?;
+        let mut buf = Vec::new();
+        crate::report::describe::write_json(&mut buf, model.info(), &x, &study.options)
+            .map_err(|e| Error::output(out.path(), e))?;
+        out.write(&format!("layers/{}.json", entry.name), &buf)?;
+    }
+    Ok(())
 }
 
 /// Without an analysis stage every model must have a saved analysis: check all before any work.
