@@ -336,7 +336,7 @@ impl Gaussian {
         // 53 random bits, shifted off zero so that ln() is finite.
         ((self.rng.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
     }
-    pub fn next(&mut self) -> f64 {
+    pub fn sample(&mut self) -> f64 {
         if let Some(z) = self.spare.take() {
             return z;
         }
@@ -355,7 +355,7 @@ pub fn randomize_he(m: &mut ModelProto, seed: u64) {
     map_weights(m, None, |dims, v| {
         let fan_in: i64 = dims.iter().skip(1).product();
         let sd = (2.0 / fan_in.max(1) as f64).sqrt();
-        v.iter_mut().for_each(|x| *x = (g.next() * sd) as f32);
+        v.iter_mut().for_each(|x| *x = (g.sample() * sd) as f32);
     });
 }
 
