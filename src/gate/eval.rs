@@ -115,27 +115,35 @@ fn match_layers(cand: &Evidence, base: &Evidence) -> std::result::Result<(), Vec
         (Ok(c), Ok(b)) => (c, b),
         (c, b) => return Err([c.err(), b.err()].into_iter().flatten().collect()),
     };
-    let list = |v: Vec<&String>| {
+    let list = |v: &[String]| {
         v.iter()
             .map(|k| display_name(k))
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let missing: Vec<&String> = c.keys().filter(|k| !b.contains_key(*k)).collect();
-    let extra: Vec<&String> = b.keys().filter(|k| !c.contains_key(*k)).collect();
+    // Listed in each file's layer order, as people read them.
+    let absent = |from: &Evidence, other: &BTreeMap<String, &Row>| -> Vec<String> {
+        from.rows
+            .iter()
+            .map(row_key)
+            .filter(|k| !other.contains_key(k))
+            .collect()
+    };
+    let missing = absent(cand, &b);
+    let extra = absent(base, &c);
     let mut e = Vec::new();
     if !missing.is_empty() {
         e.push(format!(
             "{} layer(s) of the model are missing from the baseline: {}",
             missing.len(),
-            list(missing)
+            list(&missing)
         ));
     }
     if !extra.is_empty() {
         e.push(format!(
             "{} baseline layer(s) are missing from the model: {}",
             extra.len(),
-            list(extra)
+            list(&extra)
         ));
     }
     if e.is_empty() { Ok(()) } else { Err(e) }
@@ -338,11 +346,13 @@ fn change_text(metric: &str, v: f64, b: f64) -> String {
     } else {
         String::new()
     };
+    let d = v - b;
+    let sign = if d > 0.0 { "+" } else { "" };
     format!(
-        "{metric} {} vs baseline {}: {:+}{rel}",
+        "{metric} {} vs baseline {}: {sign}{}{rel}",
         show(Some(v)),
         show(Some(b)),
-        show(Some(v - b))
+        show(Some(d))
     )
 }
 

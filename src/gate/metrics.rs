@@ -27,7 +27,8 @@ const NON_NUMERIC: &[&str] = &[
 
 /// Derived layer metrics: `rank_ratio` = matrix_rank / num_evals, the fraction of the row's
 /// eigenvalues above the rank tolerance (matrix_rank / M for dense and sliced rows,
-/// matrix_rank / (M·rf) for pooled conv rows). Near 0 means a rank-collapsed layer.
+/// matrix_rank / (M·rf) for pooled conv rows). Near 0 means a rank-collapsed layer. Exact with
+/// `eigensolver: svd`; the Gram path turns exact zeros into rounding noise that partly counts.
 pub const DERIVED_LAYER: &[&str] = &["rank_ratio"];
 
 /// Counts written next to the summary means (`report::analysis::summary_json`).

@@ -323,6 +323,20 @@ impl Gate {
             }
             rules.push(rule);
         }
+        let rank_metric = |r: &Rule| {
+            matches!(
+                r.kind.metric(),
+                Some("rank_ratio" | "matrix_rank" | "rank_loss")
+            )
+        };
+        if options.eigensolver == crate::options::Eigensolver::Gram && rules.iter().any(rank_metric)
+        {
+            tracing::warn!(
+                "{}: rank rules with the Gram eigensolver overcount the rank of collapsed layers; \
+                 set `analysis: {{ eigensolver: svd }}`",
+                path.display()
+            );
+        }
         Ok(Gate {
             file: path.to_path_buf(),
             description: spec.description,

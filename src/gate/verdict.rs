@@ -224,7 +224,10 @@ mod tests {
     fn status_is_the_worst_outcome_and_errors_win() {
         let p = outcome(Status::Pass);
         let f = outcome(Status::Fail);
-        assert_eq!(Verdict::conclude(std::slice::from_ref(&p), &[]), Status::Pass);
+        assert_eq!(
+            Verdict::conclude(std::slice::from_ref(&p), &[]),
+            Status::Pass
+        );
         assert_eq!(
             Verdict::conclude(&[p.clone(), f.clone()], &[]),
             Status::Fail
