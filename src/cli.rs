@@ -37,6 +37,29 @@ enum Command {
     Analyze(AnalyzeArgs),
     /// Run a study file: analyse a family of models and correlate their metrics with errors.
     Study(StudyArgs),
+    /// Release gate: judge a model against a gate file's rules. Exit 0 pass, 1 a rule failed,
+    /// 2 something could not be evaluated.
+    Gate(GateArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct GateArgs {
+    /// The gate file (YAML: preset, analysis options, rules), e.g. configs/gates/default.yaml.
+    gate: PathBuf,
+    /// The ONNX model to judge.
+    model: PathBuf,
+    /// Baseline model for baseline rules, analysed with the gate's options.
+    #[arg(long, conflicts_with = "baseline_report")]
+    baseline: Option<PathBuf>,
+    /// Baseline as an analysis.json written by `tailwatch analyze` with the gate's options.
+    #[arg(long)]
+    baseline_report: Option<PathBuf>,
+    /// Write the verdict as JUnit XML (one test case per rule).
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write the verdict as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -132,6 +155,7 @@ pub fn main() -> ExitCode {
         Command::Describe(a) => describe(a).map(|()| ExitCode::SUCCESS),
         Command::Analyze(a) => analyze(a).map(|()| ExitCode::SUCCESS),
         Command::Study(a) => study(a),
+        Command::Gate(a) => gate(a),
     };
     match result {
         Ok(code) => code,
@@ -195,6 +219,54 @@ fn analyze(a: &AnalyzeArgs) -> Result<()> {
         show(s.get("log_spectral_norm")),
         a.out.display()
     );
+    Ok(())
+}
+
+/// Judge the model; the verdict files are written whenever the gate file could be read, so a
+/// CI job always finds a report, and an error is never a pass.
+fn gate(a: &GateArgs) -> Result<ExitCode> {
+    use crate::gate::{self, BaselineSource, Verdict, junit, verdict};
+    let g = gate::Gate::load(&a.gate)?;
+    let baseline = match (&a.baseline, &a.baseline_report) {
+        (Some(p), _) => Some(BaselineSource::Model(p.clone())),
+        (None, Some(p)) => Some(BaselineSource::Report(p.clone())),
+        (None, None) => None,
+    };
+    let v = gate::eval::run(&g, &a.model, baseline.as_ref()).unwrap_or_else(|e| {
+        Verdict::failed_to_evaluate(
+            &a.gate.display().to_string(),
+            g.preset.name(),
+            &a.model.display().to_string(),
+            e.to_string(),
+        )
+    });
+    if let Some(p) = &a.junit {
+        write_file(p, junit::to_xml(&v).as_bytes())?;
+    }
+    if let Some(p) = &a.json {
+        let mut text = serde_json::to_string_pretty(&verdict::to_json(&v))
+            .map_err(|e| Error::Evaluation(format!("cannot serialise the verdict: {e}")))?;
+        text.push('\n');
+        write_file(p, text.as_bytes())?;
+    }
+    print!("{}", verdict::human(&v));
+    for e in &v.errors {
+        eprintln!("tailwatch: error: {e}");
+    }
+    Ok(ExitCode::from(v.exit_code()))
+}
+
+/// Write one output file atomically, creating its directory.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| Error::Options(format!("{}: not a file name", path.display())))?;
+    report::output::OutDir::create(dir)?.write(name, bytes)?;
     Ok(())
 }
 

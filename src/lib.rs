@@ -11,6 +11,7 @@ pub mod analysis;
 pub mod cli;
 pub mod error;
 pub mod fits;
+pub mod gate;
 pub mod metrics;
 pub mod onnx;
 pub mod options;

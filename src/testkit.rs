@@ -276,3 +276,121 @@ pub fn write(dir: &Path, file: &str, m: &ModelProto) -> std::io::Result<PathBuf>
     std::fs::write(&p, encode(m))?;
     Ok(p)
 }
+
+/// Read an ONNX file into its protobuf form (for tests that derive variants of real models).
+pub fn read(path: &Path) -> std::io::Result<ModelProto> {
+    let bytes = std::fs::read(path)?;
+    ModelProto::decode(bytes.as_slice())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
+/// The float32 `raw_data` initializers with at least two dimensions (Conv/Gemm/MatMul weights;
+/// biases are 1-D), in file order.
+pub fn weight_names(m: &ModelProto) -> Vec<String> {
+    m.graph
+        .iter()
+        .flat_map(|g| &g.initializer)
+        .filter(|t| is_f32_weight(t))
+        .map(|t| t.name.clone())
+        .collect()
+}
+
+fn is_f32_weight(t: &TensorProto) -> bool {
+    t.data_type == id::FLOAT && t.dims.len() >= 2 && !t.raw_data.is_empty()
+}
+
+/// Rewrite the values of the float32 weight `name` (all weights when `name` is None); `f` gets
+/// the stored dims and the values, row-major.
+pub fn map_weights(m: &mut ModelProto, name: Option<&str>, mut f: impl FnMut(&[i64], &mut [f32])) {
+    let Some(g) = m.graph.as_mut() else { return };
+    for t in g.initializer.iter_mut() {
+        if !is_f32_weight(t) || name.is_some_and(|n| n != t.name) {
+            continue;
+        }
+        let mut v: Vec<f32> = t
+            .raw_data
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        f(&t.dims, &mut v);
+        t.raw_data = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+    }
+}
+
+/// Seeded standard normal draws (Box–Muller on ChaCha8), independent of any library's sampler.
+pub struct Gaussian {
+    rng: rand_chacha::ChaCha8Rng,
+    spare: Option<f64>,
+}
+
+impl Gaussian {
+    pub fn new(seed: u64) -> Self {
+        use rand_core::SeedableRng;
+        Gaussian {
+            rng: rand_chacha::ChaCha8Rng::seed_from_u64(seed),
+            spare: None,
+        }
+    }
+    fn uniform_open(&mut self) -> f64 {
+        use rand_core::Rng;
+        // 53 random bits, shifted off zero so that ln() is finite.
+        ((self.rng.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+    pub fn sample(&mut self) -> f64 {
+        if let Some(z) = self.spare.take() {
+            return z;
+        }
+        let (u, v) = (self.uniform_open(), self.uniform_open());
+        let r = (-2.0 * u.ln()).sqrt();
+        let t = std::f64::consts::TAU * v;
+        self.spare = Some(r * t.sin());
+        r * t.cos()
+    }
+}
+
+/// Replace every float32 weight by He/Kaiming-normal values, N(0, 2/fan_in) with fan_in the
+/// product of all but the first stored dimension: what the model held before training.
+pub fn randomize_he(m: &mut ModelProto, seed: u64) {
+    let mut g = Gaussian::new(seed);
+    map_weights(m, None, |dims, v| {
+        let fan_in: i64 = dims.iter().skip(1).product();
+        let sd = (2.0 / fan_in.max(1) as f64).sqrt();
+        v.iter_mut().for_each(|x| *x = (g.sample() * sd) as f32);
+    });
+}
+
+/// Make weight `name` rank ≤ `rank` along its first dimension: output row i becomes row
+/// i mod `rank` (so every kernel-position slice of a conv collapses too).
+pub fn collapse_rank(m: &mut ModelProto, name: &str, rank: usize) {
+    let rank = rank.max(1);
+    map_weights(m, Some(name), |dims, v| {
+        let rows = dims.first().copied().unwrap_or(1).max(1) as usize;
+        let width = v.len() / rows;
+        for i in rank..rows {
+            let src = (i % rank) * width;
+            v.copy_within(src..src + width, i * width);
+        }
+    });
+}
+
+/// Put a NaN into weight `name`.
+pub fn poison_nan(m: &mut ModelProto, name: &str) {
+    map_weights(m, Some(name), |_, v| {
+        if let Some(x) = v.first_mut() {
+            *x = f32::NAN;
+        }
+    });
+}
+
+/// Symmetric uniform quantization of every weight to `bits` bits with one scale per tensor
+/// (max |w| / (2^(bits−1) − 1)), then back to float: a crude export that moves the norms.
+pub fn fake_quantize(m: &mut ModelProto, bits: u32) {
+    map_weights(m, None, |_, v| {
+        let levels = ((1u32 << (bits.clamp(2, 16) - 1)) - 1) as f32;
+        let max = v.iter().fold(0f32, |a, x| a.max(x.abs()));
+        if max > 0.0 {
+            let s = max / levels;
+            v.iter_mut().for_each(|x| *x = (*x / s).round() * s);
+        }
+    });
+}

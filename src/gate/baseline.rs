@@ -1,0 +1,139 @@
+//! What a gate judges: one model's analysis ("evidence"), from a fresh analysis or from an
+//! `analysis.json` saved by `tailwatch analyze`, and the baseline to compare it with.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::analysis::{self, ModelAnalysis};
+use crate::error::{Error, Result};
+use crate::metrics::row::Row;
+use crate::options::AnalysisOptions;
+use crate::report::analysis::{SCHEMA_VERSION, summary_json};
+
+/// The largest baseline report read (a report of a 10⁴-layer model is a few MB).
+const MAX_REPORT_BYTES: u64 = 256 << 20;
+
+/// Where the baseline comes from.
+#[derive(Clone, Debug)]
+pub enum BaselineSource {
+    /// An ONNX model, analysed with the gate's options.
+    Model(PathBuf),
+    /// An `analysis.json` written by `tailwatch analyze`.
+    Report(PathBuf),
+}
+
+/// One analysed model as the gate sees it.
+#[derive(Clone, Debug)]
+pub struct Evidence {
+    /// The model file (as given) or the report it was read from.
+    pub source: String,
+    pub sha256: String,
+    pub options: AnalysisOptions,
+    pub rows: Vec<Row>,
+    /// Summary means and counts by name (`summary.json` layout); None = no value.
+    pub summary: BTreeMap<String, Option<f64>>,
+    /// Weight layers not analysed (size filter and the like), informational.
+    pub n_skipped: usize,
+}
+
+impl Evidence {
+    pub fn from_analysis(a: &ModelAnalysis) -> Evidence {
+        Evidence {
+            source: a.model.file.clone(),
+            sha256: a.model.sha256.clone(),
+            options: a.options.clone(),
+            rows: a.rows.clone(),
+            summary: summary_map(&summary_json(&a.summary)),
+            n_skipped: a.skipped.len(),
+        }
+    }
+
+    /// Rows with metrics: those whose weights could be analysed.
+    pub fn analysed_rows(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| r.text("problem").is_none())
+    }
+
+    /// Rows whose weights could not be analysed, with their status.
+    pub fn problem_rows(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| r.text("problem").is_some())
+    }
+}
+
+fn summary_map(v: &serde_json::Value) -> BTreeMap<String, Option<f64>> {
+    v.as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_f64())).collect())
+        .unwrap_or_default()
+}
+
+/// The parts of `analysis.json` a gate needs; other keys are ignored (the layout is versioned).
+#[derive(Deserialize)]
+struct Report {
+    schema_version: u32,
+    model: ReportModel,
+    options: AnalysisOptions,
+    summary: serde_json::Value,
+    layers: Vec<Row>,
+    #[serde(default)]
+    skipped: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct ReportModel {
+    file: String,
+    sha256: String,
+}
+
+/// Read a saved `analysis.json`.
+pub fn read_report(path: &Path) -> Result<Evidence> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.len() > MAX_REPORT_BYTES {
+        return Err(Error::config(
+            path,
+            format!("report is larger than {MAX_REPORT_BYTES} bytes"),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let r: Report = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::config(path, format!("not an analysis.json report: {e}")))?;
+    if r.schema_version != SCHEMA_VERSION {
+        return Err(Error::config(
+            path,
+            format!(
+                "report schema_version {} is not {SCHEMA_VERSION}; re-run tailwatch analyze",
+                r.schema_version
+            ),
+        ));
+    }
+    if !r.summary.is_object() {
+        return Err(Error::config(path, "report summary is not an object"));
+    }
+    Ok(Evidence {
+        source: format!("{} (report of {})", path.display(), r.model.file),
+        sha256: r.model.sha256,
+        options: r.options,
+        rows: r.layers,
+        summary: summary_map(&r.summary),
+        n_skipped: r.skipped.len(),
+    })
+}
+
+/// The baseline's evidence, analysed or read with the gate's options. A report analysed with
+/// other options is refused: its numbers would not be comparable.
+pub fn load(src: &BaselineSource, opts: &AnalysisOptions) -> Result<Evidence> {
+    match src {
+        BaselineSource::Model(p) => Ok(Evidence::from_analysis(&analysis::analyze_file(p, opts)?)),
+        BaselineSource::Report(p) => {
+            let ev = read_report(p)?;
+            if ev.options != *opts {
+                return Err(Error::config(
+                    p,
+                    "the baseline report was analysed with other options than the gate's; \
+                     re-run tailwatch analyze with the gate's preset and analysis options",
+                ));
+            }
+            Ok(ev)
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The verdict as JUnit XML, the test-report format CI systems (GitLab, GitHub Actions
+//! reporters, Jenkins) read: one `<testsuite>` with one `<testcase>` per rule; a failed rule
+//! carries `<failure>`, a rule that could not be evaluated `<error>`. Problems outside any rule
+//! (unreadable layers, baseline mismatch) add one `gate-evaluation` test case with `<error>`.
+
+use super::verdict::{RuleOutcome, Status, Verdict, human};
+
+/// The XML document.
+pub fn to_xml(v: &Verdict) -> String {
+    let tests = v.rules.len() + usize::from(!v.errors.is_empty());
+    let failures = v.rules.iter().filter(|r| r.status == Status::Fail).count();
+    let errors = v.rules.iter().filter(|r| r.status == Status::Error).count()
+        + usize::from(!v.errors.is_empty());
+    let counts = format!(r#"tests="{tests}" failures="{failures}" errors="{errors}""#);
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    x.push_str(&format!(
+        "<testsuites name=\"tailwatch gate\" {counts} time=\"0\">\n"
+    ));
+    x.push_str(&format!(
+        "  <testsuite name=\"{}\" {counts} skipped=\"0\" time=\"0\">\n",
+        esc(&format!("gate {} on {}", v.gate, v.model.source))
+    ));
+    x.push_str("    <properties>\n");
+    let mut props = vec![
+        ("gate", v.gate.clone()),
+        ("preset", v.preset.clone()),
+        ("model", v.model.source.clone()),
+        ("status", v.status.name().to_string()),
+    ];
+    if let Some(s) = &v.model.sha256 {
+        props.push(("model_sha256", s.clone()));
+    }
+    if let Some(b) = &v.baseline {
+        props.push(("baseline", b.source.clone()));
+    }
+    for (k, val) in props {
+        x.push_str(&format!(
+            "      <property name=\"{k}\" value=\"{}\"/>\n",
+            esc(&val)
+        ));
+    }
+    x.push_str("    </properties>\n");
+    for r in &v.rules {
+        x.push_str(&testcase(r));
+    }
+    if !v.errors.is_empty() {
+        x.push_str(
+            "    <testcase name=\"gate-evaluation\" classname=\"tailwatch.gate\" time=\"0\">\n",
+        );
+        x.push_str(&format!(
+            "      <error message=\"{}\" type=\"evaluation\">{}</error>\n",
+            esc(v.errors.first().map_or("", String::as_str)),
+            esc(&v.errors.join("\n"))
+        ));
+        x.push_str("    </testcase>\n");
+    }
+    x.push_str(&format!(
+        "    <system-out>{}</system-out>\n",
+        esc(&human(v))
+    ));
+    x.push_str("  </testsuite>\n</testsuites>\n");
+    x
+}
+
+fn testcase(r: &RuleOutcome) -> String {
+    let mut x = format!(
+        "    <testcase name=\"{}\" classname=\"tailwatch.gate.{}\" time=\"0\">\n",
+        esc(&r.name),
+        r.kind
+    );
+    let body = || {
+        let mut lines = vec![format!("requirement: {}", r.requirement), r.message.clone()];
+        lines.extend(r.failing.iter().map(|f| format!("{}: {}", f.layer, f.why)));
+        esc(&lines.join("\n"))
+    };
+    let message = || {
+        let layers: Vec<&str> = r
+            .failing
+            .iter()
+            .map(|f| f.layer.as_str())
+            .take(10)
+            .collect();
+        let more = r.failing.len().saturating_sub(layers.len());
+        let mut m = r.message.clone();
+        if !layers.is_empty() {
+            m.push_str(&format!("; layers: {}", layers.join(", ")));
+            if more > 0 {
+                m.push_str(&format!(" (+{more} more)"));
+            }
+        }
+        esc(&m)
+    };
+    match r.status {
+        Status::Pass => {}
+        Status::Fail => x.push_str(&format!(
+            "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
+            message(),
+            r.kind,
+            body()
+        )),
+        Status::Error => x.push_str(&format!(
+            "      <error message=\"{}\" type=\"{}\">{}</error>\n",
+            message(),
+            r.kind,
+            body()
+        )),
+    }
+    x.push_str("    </testcase>\n");
+    x
+}
+
+/// Escape for XML text and attributes; characters XML 1.0 forbids become U+FFFD.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\t' | '\r' => out.push(' '),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(
+            esc("a<b & \"c\"\u{1}"),
+            "a&lt;b &amp; &quot;c&quot;\u{FFFD}"
+        );
+    }
+}

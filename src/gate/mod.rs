@@ -1,0 +1,20 @@
+//! The release gate (`tailwatch gate`): a yes/no answer with reasons for model registries and CI.
+//!
+//! A gate file holds analysis options and rules (`rules`); the model (and optionally a baseline)
+//! is analysed and every rule is judged (`eval`) into a `Verdict` (`verdict`), written for people
+//! (`verdict::human`), for machines (`verdict::to_json`) and for CI test reports (`junit`).
+//! Metric names and derived metrics live in `metrics`; baselines come from `baseline`.
+//!
+//! Fail closed: anything that cannot be evaluated is an error (exit 2), never a pass.
+
+pub mod baseline;
+pub mod eval;
+pub mod junit;
+pub mod metrics;
+pub mod rules;
+pub mod verdict;
+
+pub use baseline::{BaselineSource, Evidence};
+pub use eval::evaluate;
+pub use rules::{Gate, Rule, RuleKind};
+pub use verdict::{RuleOutcome, Status, Verdict};

@@ -1,0 +1,654 @@
+//! The gate file (YAML): analysis options and rules, checked before any work.
+//!
+//! Unknown keys, wrong types (with file, line and key from the YAML parser), rules naming a
+//! metric that does not exist or whose stage is off, and contradictory bounds are all errors.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::metrics;
+use crate::error::{Error, Result};
+use crate::options::{AnalysisOptions, AnalysisOverrides, Preset};
+
+/// The largest gate file read.
+const MAX_GATE_BYTES: u64 = 1 << 20;
+
+/// A rule as written: one flat record; exactly one of the kind keys
+/// (`layer`, `warned`, `summary`, `baseline`, `baseline_layer`, `check`) is set.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub layer: Option<String>,
+    #[serde(default)]
+    pub warned: Option<Warned>,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub baseline: Option<String>,
+    #[serde(default)]
+    pub baseline_layer: Option<String>,
+    #[serde(default)]
+    pub check: Option<Check>,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    #[serde(default)]
+    pub max_failing: Option<usize>,
+    #[serde(default)]
+    pub max_failing_fraction: Option<f64>,
+    #[serde(default)]
+    pub min_evals: Option<usize>,
+    #[serde(default)]
+    pub max_increase: Option<f64>,
+    #[serde(default)]
+    pub max_increase_relative: Option<f64>,
+    #[serde(default)]
+    pub max_decrease: Option<f64>,
+    #[serde(default)]
+    pub max_decrease_relative: Option<f64>,
+}
+
+/// Which warning a `warned` rule counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub enum Warned {
+    #[serde(rename = "over-trained")]
+    OverTrained,
+    #[serde(rename = "under-trained")]
+    UnderTrained,
+    /// Either of the two.
+    #[serde(rename = "any")]
+    Any,
+}
+
+impl Warned {
+    pub fn matches(self, warning: Option<&str>) -> bool {
+        match self {
+            Warned::OverTrained => warning == Some("over-trained"),
+            Warned::UnderTrained => warning == Some("under-trained"),
+            Warned::Any => matches!(warning, Some("over-trained" | "under-trained")),
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Warned::OverTrained => "over-trained",
+            Warned::UnderTrained => "under-trained",
+            Warned::Any => "over- or under-trained",
+        }
+    }
+}
+
+/// Whole-model checks that are not a metric bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    /// No weight layer holds NaN or ±Inf.
+    FiniteWeights,
+}
+
+/// A closed range; either end may be open.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Bounds {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Bounds {
+    pub fn contains(&self, v: f64) -> bool {
+        self.min.is_none_or(|m| v >= m) && self.max.is_none_or(|m| v <= m)
+    }
+    /// How far outside the range `v` is (0 inside).
+    pub fn excess(&self, v: f64) -> f64 {
+        match (self.min, self.max) {
+            (Some(m), _) if v < m => m - v,
+            (_, Some(m)) if v > m => v - m,
+            _ => 0.0,
+        }
+    }
+    pub fn describe(&self) -> String {
+        match (self.min, self.max) {
+            (Some(a), Some(b)) => format!("within [{a}, {b}]"),
+            (Some(a), None) => format!("≥ {a}"),
+            (None, Some(b)) => format!("≤ {b}"),
+            (None, None) => "any value".into(),
+        }
+    }
+}
+
+/// How many judged layers may fail a layer rule (default: none).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Allowance {
+    pub max_failing: Option<usize>,
+    pub max_failing_fraction: Option<f64>,
+}
+
+impl Allowance {
+    /// Whether `failing` of `judged` layers is allowed; both limits apply when both are given.
+    pub fn allows(&self, failing: usize, judged: usize) -> bool {
+        let by_count = match (self.max_failing, self.max_failing_fraction) {
+            (Some(k), _) => failing <= k,
+            (None, Some(_)) => true,
+            (None, None) => failing == 0,
+        };
+        let by_fraction = self
+            .max_failing_fraction
+            .is_none_or(|f| failing as f64 <= f * judged as f64);
+        by_count && by_fraction
+    }
+    pub fn describe(&self) -> String {
+        match (self.max_failing, self.max_failing_fraction) {
+            (None, None) => "no layer may fail".into(),
+            (Some(k), None) => format!("at most {k} failing layer(s)"),
+            (None, Some(f)) => format!("at most {f} of the judged layers failing"),
+            (Some(k), Some(f)) => {
+                format!("at most {k} and at most {f} of the judged layers failing")
+            }
+        }
+    }
+}
+
+/// How much a metric may move against the baseline; relative limits are fractions of |baseline|.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Change {
+    pub max_increase: Option<f64>,
+    pub max_increase_relative: Option<f64>,
+    pub max_decrease: Option<f64>,
+    pub max_decrease_relative: Option<f64>,
+}
+
+impl Change {
+    pub fn is_empty(&self) -> bool {
+        *self == Change::default()
+    }
+    pub fn needs_nonzero_baseline(&self) -> bool {
+        self.max_increase_relative.is_some() || self.max_decrease_relative.is_some()
+    }
+    /// The allowed range of the candidate value around `base`.
+    pub fn bounds(&self, base: f64) -> Bounds {
+        let up = [
+            self.max_increase,
+            self.max_increase_relative.map(|r| r * base.abs()),
+        ];
+        let down = [
+            self.max_decrease,
+            self.max_decrease_relative.map(|r| r * base.abs()),
+        ];
+        let tightest = |v: [Option<f64>; 2]| v.into_iter().flatten().reduce(f64::min);
+        Bounds {
+            min: tightest(down).map(|d| base - d),
+            max: tightest(up).map(|u| base + u),
+        }
+    }
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(x) = self.max_increase {
+            parts.push(format!("increase ≤ {x}"));
+        }
+        if let Some(x) = self.max_increase_relative {
+            parts.push(format!("increase ≤ {}%", x * 100.0));
+        }
+        if let Some(x) = self.max_decrease {
+            parts.push(format!("decrease ≤ {x}"));
+        }
+        if let Some(x) = self.max_decrease_relative {
+            parts.push(format!("decrease ≤ {}%", x * 100.0));
+        }
+        parts.join(", ")
+    }
+}
+
+/// What a rule judges.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RuleKind {
+    /// Every analysed row (with at least `min_evals` eigenvalues) has `metric` within bounds,
+    /// up to the allowance.
+    Layer {
+        metric: String,
+        bounds: Bounds,
+        allowance: Allowance,
+        min_evals: Option<usize>,
+    },
+    /// At most the allowance of analysed rows carries the warning.
+    Warned {
+        warned: Warned,
+        allowance: Allowance,
+    },
+    /// A model metric within bounds.
+    Summary {
+        metric: String,
+        bounds: Bounds,
+    },
+    /// A model metric may not move against the baseline by more than `change`.
+    Baseline {
+        metric: String,
+        change: Change,
+    },
+    /// Each layer's metric, matched by weight name, may not move by more than `change`.
+    BaselineLayer {
+        metric: String,
+        change: Change,
+        allowance: Allowance,
+    },
+    Check(Check),
+}
+
+impl RuleKind {
+    pub fn label(&self) -> &'static str {
+        match self {
+            RuleKind::Layer { .. } => "layer",
+            RuleKind::Warned { .. } => "warned",
+            RuleKind::Summary { .. } => "summary",
+            RuleKind::Baseline { .. } => "baseline",
+            RuleKind::BaselineLayer { .. } => "baseline_layer",
+            RuleKind::Check(_) => "check",
+        }
+    }
+    pub fn metric(&self) -> Option<&str> {
+        match self {
+            RuleKind::Layer { metric, .. }
+            | RuleKind::Summary { metric, .. }
+            | RuleKind::Baseline { metric, .. }
+            | RuleKind::BaselineLayer { metric, .. } => Some(metric),
+            RuleKind::Warned { .. } | RuleKind::Check(_) => None,
+        }
+    }
+    pub fn uses_baseline(&self) -> bool {
+        matches!(
+            self,
+            RuleKind::Baseline { .. } | RuleKind::BaselineLayer { .. }
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    pub name: String,
+    pub description: Option<String>,
+    pub kind: RuleKind,
+}
+
+/// The gate file as written.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateFile {
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub preset: Preset,
+    #[serde(default)]
+    pub analysis: AnalysisOverrides,
+    pub rules: Vec<RuleSpec>,
+}
+
+/// A checked gate: resolved options and typed rules.
+#[derive(Clone, Debug)]
+pub struct Gate {
+    pub file: PathBuf,
+    pub description: Option<String>,
+    pub preset: Preset,
+    pub options: AnalysisOptions,
+    pub rules: Vec<Rule>,
+}
+
+impl Gate {
+    /// Read and check a gate file.
+    pub fn load(path: &Path) -> Result<Gate> {
+        let text = read_bounded(path)?;
+        Gate::parse(path, &text)
+    }
+
+    /// Check gate text; `path` is used in messages.
+    pub fn parse(path: &Path, text: &str) -> Result<Gate> {
+        let spec: GateFile = serde_saphyr::from_str(text)
+            .map_err(|e| Error::config(path, format!("invalid gate file: {e}")))?;
+        let options = AnalysisOptions::resolve(spec.preset, &spec.analysis)
+            .map_err(|e| Error::config(path, e.to_string()))?;
+        if spec.rules.is_empty() {
+            return Err(Error::config(path, "rules: the gate has no rules"));
+        }
+        let mut rules: Vec<Rule> = Vec::new();
+        for (i, r) in spec.rules.iter().enumerate() {
+            let rule = typed(r, &options)
+                .map_err(|m| Error::config(path, format!("rules[{i}] ({:?}): {m}", r.name)))?;
+            if rules.iter().any(|x| x.name == rule.name) {
+                return Err(Error::config(
+                    path,
+                    format!("rules[{i}]: duplicate rule name {:?}", rule.name),
+                ));
+            }
+            rules.push(rule);
+        }
+        let rank_metric = |r: &Rule| {
+            matches!(
+                r.kind.metric(),
+                Some("rank_ratio" | "matrix_rank" | "rank_loss")
+            )
+        };
+        if options.eigensolver == crate::options::Eigensolver::Gram && rules.iter().any(rank_metric)
+        {
+            tracing::warn!(
+                "{}: rank rules with the Gram eigensolver overcount the rank of collapsed layers; \
+                 set `analysis: {{ eigensolver: svd }}`",
+                path.display()
+            );
+        }
+        Ok(Gate {
+            file: path.to_path_buf(),
+            description: spec.description,
+            preset: spec.preset,
+            options,
+            rules,
+        })
+    }
+
+    pub fn needs_baseline(&self) -> bool {
+        self.rules.iter().any(|r| r.kind.uses_baseline())
+    }
+}
+
+/// The typed rule, or why the record is not one.
+fn typed(r: &RuleSpec, opts: &AnalysisOptions) -> std::result::Result<Rule, String> {
+    check_name(&r.name)?;
+    let kinds = [
+        r.layer.is_some(),
+        r.warned.is_some(),
+        r.summary.is_some(),
+        r.baseline.is_some(),
+        r.baseline_layer.is_some(),
+        r.check.is_some(),
+    ];
+    if kinds.iter().filter(|k| **k).count() != 1 {
+        return Err(
+            "give exactly one of layer, warned, summary, baseline, baseline_layer, check".into(),
+        );
+    }
+    let bounds = Bounds {
+        min: r.min,
+        max: r.max,
+    };
+    let allowance = Allowance {
+        max_failing: r.max_failing,
+        max_failing_fraction: r.max_failing_fraction,
+    };
+    let change = Change {
+        max_increase: r.max_increase,
+        max_increase_relative: r.max_increase_relative,
+        max_decrease: r.max_decrease,
+        max_decrease_relative: r.max_decrease_relative,
+    };
+    check_numbers(&bounds, &allowance, &change)?;
+    let used = Used {
+        bounds: bounds != Bounds::default(),
+        allowance: allowance != Allowance::default(),
+        change: !change.is_empty(),
+        min_evals: r.min_evals.is_some(),
+    };
+    let kind = if let Some(m) = &r.layer {
+        used.only(true, true, false, true)?;
+        metrics::check_layer_metric(m, opts)?;
+        need_bounds(&bounds)?;
+        RuleKind::Layer {
+            metric: m.clone(),
+            bounds,
+            allowance,
+            min_evals: r.min_evals,
+        }
+    } else if let Some(w) = r.warned {
+        used.only(false, true, false, false)?;
+        RuleKind::Warned {
+            warned: w,
+            allowance,
+        }
+    } else if let Some(m) = &r.summary {
+        used.only(true, false, false, false)?;
+        metrics::check_summary_metric(m, opts)?;
+        need_bounds(&bounds)?;
+        RuleKind::Summary {
+            metric: m.clone(),
+            bounds,
+        }
+    } else if let Some(m) = &r.baseline {
+        used.only(false, false, true, false)?;
+        metrics::check_summary_metric(m, opts)?;
+        need_change(&change)?;
+        RuleKind::Baseline {
+            metric: m.clone(),
+            change,
+        }
+    } else if let Some(m) = &r.baseline_layer {
+        used.only(false, true, true, false)?;
+        metrics::check_layer_metric(m, opts)?;
+        need_change(&change)?;
+        RuleKind::BaselineLayer {
+            metric: m.clone(),
+            change,
+            allowance,
+        }
+    } else if let Some(c) = r.check {
+        used.only(false, false, false, false)?;
+        RuleKind::Check(c)
+    } else {
+        return Err("no rule kind".into());
+    };
+    Ok(Rule {
+        name: r.name.clone(),
+        description: r.description.clone(),
+        kind,
+    })
+}
+
+/// Which optional key groups a record uses, so that a key meaningless for its kind is refused
+/// instead of silently ignored.
+struct Used {
+    bounds: bool,
+    allowance: bool,
+    change: bool,
+    min_evals: bool,
+}
+
+impl Used {
+    fn only(
+        &self,
+        bounds: bool,
+        allowance: bool,
+        change: bool,
+        min_evals: bool,
+    ) -> std::result::Result<(), String> {
+        let bad = [
+            (self.bounds && !bounds, "min/max"),
+            (
+                self.allowance && !allowance,
+                "max_failing/max_failing_fraction",
+            ),
+            (
+                self.change && !change,
+                "max_increase/max_decrease(_relative)",
+            ),
+            (self.min_evals && !min_evals, "min_evals"),
+        ];
+        match bad.iter().find(|(b, _)| *b) {
+            Some((_, keys)) => Err(format!("{keys} do not apply to this kind of rule")),
+            None => Ok(()),
+        }
+    }
+}
+
+fn need_bounds(b: &Bounds) -> std::result::Result<(), String> {
+    if b.min.is_none() && b.max.is_none() {
+        return Err("give min, max or both".into());
+    }
+    Ok(())
+}
+
+fn need_change(c: &Change) -> std::result::Result<(), String> {
+    if c.is_empty() {
+        return Err(
+            "give max_increase, max_increase_relative, max_decrease or max_decrease_relative"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+fn check_numbers(b: &Bounds, a: &Allowance, c: &Change) -> std::result::Result<(), String> {
+    let all = [
+        b.min,
+        b.max,
+        a.max_failing_fraction,
+        c.max_increase,
+        c.max_increase_relative,
+        c.max_decrease,
+        c.max_decrease_relative,
+    ];
+    if all.iter().flatten().any(|x| !x.is_finite()) {
+        return Err("limits must be finite numbers".into());
+    }
+    if let (Some(lo), Some(hi)) = (b.min, b.max)
+        && lo > hi
+    {
+        return Err(format!("min {lo} is above max {hi}"));
+    }
+    if let Some(f) = a.max_failing_fraction
+        && !(0.0..=1.0).contains(&f)
+    {
+        return Err(format!("max_failing_fraction {f} is not within [0, 1]"));
+    }
+    let changes = [
+        c.max_increase,
+        c.max_increase_relative,
+        c.max_decrease,
+        c.max_decrease_relative,
+    ];
+    if changes.iter().flatten().any(|x| *x < 0.0) {
+        return Err("max_increase/max_decrease limits must be ≥ 0".into());
+    }
+    Ok(())
+}
+
+/// Rule names become JUnit test names and appear in logs: keep them plain.
+fn check_name(name: &str) -> std::result::Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err("name must be 1–128 characters of letters, digits, '_', '-', '.'".into())
+    }
+}
+
+fn read_bounded(path: &Path) -> Result<String> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.len() > MAX_GATE_BYTES {
+        return Err(Error::config(
+            path,
+            format!("file is larger than {MAX_GATE_BYTES} bytes"),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    String::from_utf8(bytes).map_err(|_| Error::config(path, "file is not UTF-8 text"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Gate> {
+        Gate::parse(Path::new("g.yaml"), text)
+    }
+
+    #[test]
+    fn the_issue_example_parses() {
+        let g = parse(
+            "preset: ww\nanalysis: { mp_fit: true }\nrules:\n\
+             - { name: alpha-in-range, layer: alpha, min: 2, max: 6, max_failing_fraction: 0.25 }\n\
+             - { name: mp-soft-rank, summary: mp_softrank, max: 0.98 }\n\
+             - { name: no-regression, baseline: alpha_weighted, max_increase_relative: 0.05 }\n",
+        )
+        .unwrap();
+        assert!(g.options.mp_fit);
+        assert_eq!(g.rules.len(), 3);
+        assert!(g.needs_baseline());
+        assert_eq!(
+            g.rules[0].kind,
+            RuleKind::Layer {
+                metric: "alpha".into(),
+                bounds: Bounds {
+                    min: Some(2.0),
+                    max: Some(6.0)
+                },
+                allowance: Allowance {
+                    max_failing: None,
+                    max_failing_fraction: Some(0.25)
+                },
+                min_evals: None,
+            }
+        );
+    }
+
+    #[test]
+    fn bad_files_name_the_problem() {
+        let err = |t: &str| parse(t).unwrap_err().to_string();
+        assert!(
+            err("rules:\n  - { name: a, layer: alpah, max: 6 }\n").contains("unknown layer metric")
+        );
+        assert!(err("rules:\n  - { name: a, summary: mp_softrank, max: 1 }\n").contains("mp_fit"));
+        assert!(err("rules:\n  - { name: a, layer: alpha, max: 6, maxx: 1 }\n").contains("maxx"));
+        assert!(
+            err("rules:\n  - { name: a, layer: alpha, summary: alpha, max: 6 }\n")
+                .contains("exactly one")
+        );
+        assert!(
+            err("rules:\n  - { name: a, layer: alpha, min: 6, max: 2 }\n").contains("above max")
+        );
+        assert!(
+            err("rules:\n  - { name: a, summary: alpha, max: 6, max_failing: 1 }\n")
+                .contains("do not apply")
+        );
+        assert!(err("rules:\n  - { name: a, baseline: alpha }\n").contains("max_increase"));
+        assert!(err("rules:\n  - { name: a, check: finite_weights }\n  - { name: a, check: finite_weights }\n").contains("duplicate"));
+        assert!(err("rules: []\n").contains("no rules"));
+        // serde-saphyr reports the line of a type error.
+        let e = err("preset: ww\nrules:\n  - name: a\n    layer: alpha\n    max: [1]\n");
+        assert!(e.contains("g.yaml") && e.contains('5'), "{e}");
+    }
+
+    #[test]
+    fn allowance_and_change_arithmetic() {
+        let none = Allowance::default();
+        assert!(none.allows(0, 10) && !none.allows(1, 10));
+        let frac = Allowance {
+            max_failing: None,
+            max_failing_fraction: Some(0.25),
+        };
+        assert!(frac.allows(2, 8) && !frac.allows(3, 8));
+        let both = Allowance {
+            max_failing: Some(1),
+            max_failing_fraction: Some(0.5),
+        };
+        assert!(both.allows(1, 2) && !both.allows(2, 4));
+        let c = Change {
+            max_increase_relative: Some(0.05),
+            max_increase: Some(1.0),
+            ..Default::default()
+        };
+        let b = c.bounds(-2.0);
+        assert!((b.max.unwrap() + 1.9).abs() < 1e-12);
+        assert_eq!(b.min, None);
+        assert!(
+            (Bounds {
+                min: Some(2.0),
+                max: Some(6.0)
+            })
+            .excess(7.5)
+                == 1.5
+        );
+    }
+}

@@ -1,0 +1,247 @@
+//! The verdict: per-rule outcomes, the overall status and exit code, its JSON form for machines
+//! and a short text for people.
+
+use serde::Serialize;
+use serde_json::{Value as Json, json};
+
+use crate::error::{EXIT_GATE_FAILED, EXIT_INPUT};
+use crate::report::analysis::tool_info;
+
+/// Version of the verdict JSON layout; bump on any incompatible change.
+pub const VERDICT_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Fail,
+    /// Could not be evaluated: never a pass.
+    Error,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// One layer that failed a rule, and by how much.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Finding {
+    /// Weight name (`name:slice` in sliced mode).
+    pub layer: String,
+    /// The candidate's value; null when the layer has none (e.g. a failed fit).
+    pub value: Option<f64>,
+    /// The baseline's value, for baseline rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<f64>,
+    /// Distance outside the allowed range; null when there is no value.
+    pub excess: Option<f64>,
+    /// A short reason, e.g. "alpha 7.31 > 6 by 1.31".
+    pub why: String,
+}
+
+/// The outcome of one rule.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RuleOutcome {
+    pub name: String,
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    pub status: Status,
+    /// What the rule demands, in words.
+    pub requirement: String,
+    /// One line: why it passed, failed or could not be evaluated.
+    pub message: String,
+    /// Model rules: the candidate's value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    /// Baseline rules: the baseline's value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<f64>,
+    /// Layer rules: how many layers were judged and which failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judged: Option<usize>,
+    pub failing: Vec<Finding>,
+}
+
+/// The model (or baseline) a verdict is about.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Subject {
+    pub source: String,
+    pub sha256: Option<String>,
+}
+
+/// Everything a gate run concluded.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verdict {
+    pub gate: String,
+    pub preset: String,
+    pub model: Subject,
+    pub baseline: Option<Subject>,
+    pub status: Status,
+    pub rules: Vec<RuleOutcome>,
+    /// Problems that stopped (part of) the evaluation: each makes the status `error`.
+    pub errors: Vec<String>,
+    /// Rows analysed and weight layers skipped (size filter...), for context.
+    pub n_rows: usize,
+    pub n_skipped: usize,
+}
+
+impl Verdict {
+    /// The overall status: error if anything could not be evaluated, else fail if any rule
+    /// failed, else pass.
+    pub fn conclude(rules: &[RuleOutcome], errors: &[String]) -> Status {
+        let worst = rules
+            .iter()
+            .map(|r| r.status)
+            .max()
+            .unwrap_or(Status::Error);
+        if errors.is_empty() {
+            worst
+        } else {
+            Status::Error
+        }
+    }
+
+    /// A verdict for a run that could not even start judging (unreadable model, bad baseline).
+    pub fn failed_to_evaluate(gate: &str, preset: &str, model: &str, error: String) -> Verdict {
+        Verdict {
+            gate: gate.to_string(),
+            preset: preset.to_string(),
+            model: Subject {
+                source: model.to_string(),
+                sha256: None,
+            },
+            baseline: None,
+            status: Status::Error,
+            rules: Vec::new(),
+            errors: vec![error],
+            n_rows: 0,
+            n_skipped: 0,
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self.status {
+            Status::Pass => 0,
+            Status::Fail => EXIT_GATE_FAILED,
+            Status::Error => EXIT_INPUT,
+        }
+    }
+
+    pub fn failed_rules(&self) -> impl Iterator<Item = &RuleOutcome> {
+        self.rules.iter().filter(|r| r.status != Status::Pass)
+    }
+}
+
+/// The verdict JSON: schema version and tool first, then the verdict.
+pub fn to_json(v: &Verdict) -> Json {
+    let mut body = serde_json::to_value(v).unwrap_or(Json::Null);
+    if let Json::Object(m) = &mut body {
+        m.insert("exit_code".into(), Json::from(v.exit_code()));
+    }
+    json!({
+        "schema_version": VERDICT_SCHEMA_VERSION,
+        "tool": tool_info(),
+        "verdict": body,
+    })
+}
+
+/// How many failing layers are listed per rule in the text summary (JSON has them all).
+const SHOWN_LAYERS: usize = 5;
+
+/// A short summary for people: one line per rule, failing layers under failed rules.
+pub fn human(v: &Verdict) -> String {
+    let mut s = format!(
+        "gate {}: {} on {}\n",
+        v.gate,
+        v.status.name().to_uppercase(),
+        v.model.source
+    );
+    for r in &v.rules {
+        s.push_str(&format!(
+            "  [{}] {}: {}\n",
+            r.status.name(),
+            r.name,
+            r.message
+        ));
+        if r.status != Status::Pass {
+            for f in r.failing.iter().take(SHOWN_LAYERS) {
+                s.push_str(&format!("      {}: {}\n", f.layer, f.why));
+            }
+            if r.failing.len() > SHOWN_LAYERS {
+                s.push_str(&format!(
+                    "      … and {} more layer(s)\n",
+                    r.failing.len() - SHOWN_LAYERS
+                ));
+            }
+        }
+    }
+    for e in &v.errors {
+        s.push_str(&format!("  error: {e}\n"));
+    }
+    s
+}
+
+/// A number for messages: 4 significant decimals, "–" for none.
+pub fn show(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x != 0.0 && (x.abs() >= 1e5 || x.abs() < 1e-3) => format!("{x:.4e}"),
+        Some(x) => {
+            let t = format!("{x:.4}");
+            let t = t.trim_end_matches('0').trim_end_matches('.');
+            if t == "-0" { "0".into() } else { t.to_string() }
+        }
+        None => "–".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(status: Status) -> RuleOutcome {
+        RuleOutcome {
+            name: "r".into(),
+            kind: "summary",
+            metric: Some("alpha".into()),
+            status,
+            requirement: "≤ 6".into(),
+            message: "alpha 7 > 6".into(),
+            value: Some(7.0),
+            baseline: None,
+            judged: None,
+            failing: vec![],
+        }
+    }
+
+    #[test]
+    fn status_is_the_worst_outcome_and_errors_win() {
+        let p = outcome(Status::Pass);
+        let f = outcome(Status::Fail);
+        assert_eq!(
+            Verdict::conclude(std::slice::from_ref(&p), &[]),
+            Status::Pass
+        );
+        assert_eq!(
+            Verdict::conclude(&[p.clone(), f.clone()], &[]),
+            Status::Fail
+        );
+        assert_eq!(Verdict::conclude(&[p, f], &["x".into()]), Status::Error);
+        assert_eq!(Verdict::conclude(&[], &[]), Status::Error);
+    }
+
+    #[test]
+    fn numbers_for_people() {
+        assert_eq!(show(Some(7.31)), "7.31");
+        assert_eq!(show(Some(2.0)), "2");
+        assert_eq!(show(Some(0.98765432)), "0.9877");
+        assert_eq!(show(Some(1.5e-6)), "1.5000e-6");
+        assert_eq!(show(None), "–");
+    }
+}
