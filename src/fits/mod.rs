@@ -14,6 +14,7 @@
 pub mod csn;
 pub mod detx;
 pub mod fingers;
+pub mod gamma;
 pub mod mp;
 pub mod neldermead;
 pub mod numeric;
