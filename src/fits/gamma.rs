@@ -61,21 +61,74 @@ const ZETA_MINUS_ONE: [f64; 29] = [
 /// s > 0.5 and x < s + 1 the upward recurrence is exact but its scaled ratio overflows once
 /// Γ(s)·x^(−s) exceeds the double range; the truncated power law never asks for s > 0.
 pub fn upper_gamma(s: f64, x: f64) -> f64 {
-    if s.is_nan() || x.is_nan() || x < 0.0 || s.is_infinite() {
-        return f64::NAN;
+    UpperGamma::new(s).at(x)
+}
+
+/// Γ(s, ·) for one shape s, with the x-independent part of the small-x branch computed once
+/// (the KS distance of a TPL candidate evaluates Γ(s, Λx) at every tail value).
+#[derive(Clone, Copy, Debug)]
+pub struct UpperGamma {
+    s: f64,
+    /// Shift m and shifted shape a = s + m ∈ (−0.5, 0.5] of the small-x branch.
+    m: f64,
+    a: f64,
+    /// (Γ(1+a) − 1)/a.
+    g1: f64,
+}
+
+impl UpperGamma {
+    pub fn new(s: f64) -> UpperGamma {
+        let m = (0.5 - s).floor();
+        let a = s + m;
+        UpperGamma {
+            s,
+            m,
+            a,
+            g1: gamma1pm1_over(a),
+        }
     }
-    if x == 0.0 {
-        return if s <= 0.0 { f64::INFINITY } else { f64::NAN };
+
+    /// Γ(s, x); see `upper_gamma`.
+    pub fn at(&self, x: f64) -> f64 {
+        let s = self.s;
+        if s.is_nan() || x.is_nan() || x < 0.0 || s.is_infinite() {
+            return f64::NAN;
+        }
+        if x == 0.0 {
+            return if s <= 0.0 { f64::INFINITY } else { f64::NAN };
+        }
+        if x.is_infinite() {
+            return 0.0;
+        }
+        let ratio = if x >= CF_MIN_X.max(s + 1.0) {
+            continued_fraction(s, x)
+        } else {
+            self.shifted_series(x)
+        };
+        scale(ratio, s, x)
     }
-    if x.is_infinite() {
-        return 0.0;
+
+    /// R for x below the continued-fraction range: evaluate at a = s + m, then recur to s.
+    fn shifted_series(&self, x: f64) -> f64 {
+        let (m, a) = (self.m, self.a);
+        // Rounding can leave a just outside (−0.5, 0.5]; both series ends stay accurate there.
+        let mut r = small_shape(a, self.g1, x) * x.powf(-a) * x.exp();
+        let mut b = a;
+        if m >= 0.0 {
+            // Down: Γ(b−1, x) = (Γ(b, x) − x^(b−1) e^(−x))/(b−1), i.e. R_(b−1) = (x·R_b − 1)/(b−1).
+            for _ in 0..(m as u64) {
+                r = (x * r - 1.0) / (b - 1.0);
+                b -= 1.0;
+            }
+        } else {
+            // Up: Γ(b+1, x) = b·Γ(b, x) + x^b e^(−x), i.e. R_(b+1) = (b·R_b + 1)/x.
+            for _ in 0..((-m) as u64) {
+                r = (b * r + 1.0) / x;
+                b += 1.0;
+            }
+        }
+        r
     }
-    let ratio = if x >= CF_MIN_X.max(s + 1.0) {
-        continued_fraction(s, x)
-    } else {
-        shifted_series(s, x)
-    };
-    scale(ratio, s, x)
 }
 
 /// x^s e^(−x) R, with the factors multiplied directly when that cannot under/overflow (a few
@@ -119,34 +172,11 @@ fn continued_fraction(s: f64, x: f64) -> f64 {
     h
 }
 
-/// R for x below the continued-fraction range: evaluate at a = s + m ∈ (−0.5, 0.5], then recur.
-fn shifted_series(s: f64, x: f64) -> f64 {
-    let m = (0.5 - s).floor();
-    let a = s + m;
-    // Rounding can leave a just outside (−0.5, 0.5]; both series ends stay accurate there.
-    let mut r = small_shape(a, x) * x.powf(-a) * x.exp();
-    let mut b = a;
-    if m >= 0.0 {
-        // Down: Γ(b−1, x) = (Γ(b, x) − x^(b−1) e^(−x))/(b−1), i.e. R_(b−1) = (x·R_b − 1)/(b−1).
-        for _ in 0..(m as u64) {
-            r = (x * r - 1.0) / (b - 1.0);
-            b -= 1.0;
-        }
-    } else {
-        // Up: Γ(b+1, x) = b·Γ(b, x) + x^b e^(−x), i.e. R_(b+1) = (b·R_b + 1)/x.
-        for _ in 0..((-m) as u64) {
-            r = (b * r + 1.0) / x;
-            b += 1.0;
-        }
-    }
-    r
-}
-
 /// Γ(a, x) for |a| ≤ 0.5 (slightly beyond is fine) and small x:
 /// Γ(a, x) = (Γ(1+a) − 1)/a − (x^a − 1)/a − x^a Σ_(k≥1) (−x)^k / (k!·(a+k)),
-/// which is Γ(a) − γ(a, x) with the k = 0 term of γ folded into the first two quotients so that
+/// with g1 = (Γ(1+a) − 1)/a, which is Γ(a) − γ(a, x) with the k = 0 term of γ folded into the first two quotients so that
 /// nothing diverges at a = 0.
-fn small_shape(a: f64, x: f64) -> f64 {
+fn small_shape(a: f64, g1: f64, x: f64) -> f64 {
     let lnx = x.ln();
     let q = if a == 0.0 {
         lnx
@@ -164,7 +194,7 @@ fn small_shape(a: f64, x: f64) -> f64 {
             break;
         }
     }
-    gamma1pm1_over(a) - q - x.powf(a) * sum
+    g1 - q - x.powf(a) * sum
 }
 
 /// (Γ(1+a) − 1)/a for |a| ≤ 0.5, −γ at a = 0, from
