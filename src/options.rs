@@ -395,6 +395,11 @@ impl AnalysisOptions {
             if self.fit == FitKind::ExtendedTruncatedPowerLaw {
                 return bad("fix_fingers: clip_xmax cannot be combined with fit: E_TPL");
             }
+            if self.fit == FitKind::TruncatedPowerLaw {
+                // WW would refit a TPL at the clipped power law's xmin and mix its alpha with
+                // the power law's D and sigma; tailwatch does not reproduce that hybrid.
+                return bad("fix_fingers: clip_xmax cannot be combined with fit: TPL");
+            }
         }
         if self.fix_fingers == Some(FixFingers::XminPeak) && self.pl_package != PlPackage::Powerlaw
         {

@@ -14,14 +14,14 @@ const TINY: f64 = 1e-307;
 const NM_TOL: f64 = 1e-4;
 
 /// The sample as `powerlaw.Fit` holds it: sorted data and its lower-step ECDF on unique values.
-struct Sample<'a> {
-    data: &'a [f64],
+pub(crate) struct Sample<'a> {
+    pub data: &'a [f64],
     /// (value, #{x < value}) for each unique value, ascending.
-    unique: Vec<(f64, usize)>,
+    pub unique: Vec<(f64, usize)>,
 }
 
 impl<'a> Sample<'a> {
-    fn new(data: &'a [f64]) -> Sample<'a> {
+    pub(crate) fn new(data: &'a [f64]) -> Sample<'a> {
         let mut unique: Vec<(f64, usize)> = Vec::new();
         for (i, &v) in data.iter().enumerate() {
             if unique.last().is_none_or(|&(u, _)| u != v) {
@@ -53,19 +53,7 @@ pub(crate) fn fit(
         None => x,
     };
     let sample = Sample::new(data);
-    let mut candidates: Vec<usize> = (0..sample.unique.len())
-        .filter(|&j| {
-            range.is_none_or(|(lo, hi)| {
-                let v = sample.unique[j].0;
-                lo <= v && v <= hi
-            })
-        })
-        .collect();
-    // "Don't look at last xmin, as that's also the xmax": drop the largest candidate.
-    candidates.pop();
-    if candidates.is_empty() {
-        return Err(TOO_FEW);
-    }
+    let candidates = candidate_indices(&sample, range)?;
     let fits: Vec<(usize, Candidate)> = candidates
         .iter()
         .map(|&j| (j, fit_candidate(&sample, j, xmax)))
@@ -90,6 +78,28 @@ pub(crate) fn fit(
         sigma: (c.alpha - 1.0) / (c.n as f64).sqrt(),
         noise: !any_valid,
     })
+}
+
+/// Indices into `sample.unique` of the xmin candidates: the unique values inside `range`
+/// (inclusive), without the largest of them ("don't look at last xmin, as that's also the
+/// xmax"). Fails when none is left.
+pub(crate) fn candidate_indices(
+    sample: &Sample,
+    range: Option<(f64, f64)>,
+) -> Result<Vec<usize>, &'static str> {
+    let mut candidates: Vec<usize> = (0..sample.unique.len())
+        .filter(|&j| {
+            range.is_none_or(|(lo, hi)| {
+                let v = sample.unique[j].0;
+                lo <= v && v <= hi
+            })
+        })
+        .collect();
+    candidates.pop();
+    if candidates.is_empty() {
+        return Err(TOO_FEW);
+    }
+    Ok(candidates)
 }
 
 fn fit_candidate(sample: &Sample, j: usize, xmax: Option<f64>) -> Candidate {

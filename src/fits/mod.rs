@@ -7,17 +7,21 @@
 //! - `fingers`: `fix_fingers: clip_xmax` (§5.5).
 //! - `csn`: the `powerlaw` 1.5 package semantics (§6.1), also with a forced xmax.
 //! - `xmin_peak`: the `fix_fingers: xmin_peak` candidate range (§6.2).
-//! - `neldermead`: scipy's 1-D `fmin` (§7.5).
+//! - `tpl`: the truncated power law of `fit: TPL` / `E_TPL` (§6.3), with `gamma`, the upper
+//!   incomplete gamma function for negative shapes.
+//! - `neldermead`: scipy's `fmin`, 1-D (§7.5) and n-D (§6.3).
 //! - `mp`: the Marchenko–Pastur bulk fit (§7).
 //! - `detx`: the detX / ERG tail size (§11).
 
 pub mod csn;
 pub mod detx;
 pub mod fingers;
+pub mod gamma;
 pub mod mp;
 pub mod neldermead;
 pub mod numeric;
 pub mod powerlaw;
+pub mod tpl;
 pub mod xmin_peak;
 
 use serde::Serialize;
@@ -219,7 +223,7 @@ pub fn fit_power_law(evals: &[f64], opts: &AnalysisOptions) -> PowerLawFit {
             return fingers::clip_xmax(&x, evals, opts);
         }
         (_, FitKind::TruncatedPowerLaw | FitKind::ExtendedTruncatedPowerLaw) => {
-            return PowerLawFit::failed("tpl_not_implemented");
+            return fit_tpl(&x, &counted, opts);
         }
         (Some(FixFingers::XminPeak), FitKind::PowerLaw) => {
             xmin_peak::fit(&x, forced_xmax(&x, opts), opts)
@@ -228,6 +232,37 @@ pub fn fit_power_law(evals: &[f64], opts: &AnalysisOptions) -> PowerLawFit {
     };
     let xmax_in_ww_output = opts.pl_package == PlPackage::Ww || opts.xmax == Xmax::Force;
     finish(result, &counted, xmax_in_ww_output)
+}
+
+/// `fit: TPL` / `E_TPL` (§6.3). WW turns E_TPL into TPL with `fix_fingers: xmin_peak`, so both
+/// spellings restrict xmin to the peak range. No sigma; `Lambda` is set.
+fn fit_tpl(x: &[f64], counted: &[f64], opts: &AnalysisOptions) -> PowerLawFit {
+    let peak_range = opts.fit == FitKind::ExtendedTruncatedPowerLaw
+        || opts.fix_fingers == Some(FixFingers::XminPeak);
+    let range = if peak_range {
+        match xmin_peak::candidate_range(x, opts) {
+            Ok(r) => Some(r),
+            Err(reason) => return PowerLawFit::failed(reason),
+        }
+    } else {
+        None
+    };
+    let tail = tpl::fit(x, forced_xmax(x, opts), range);
+    let lambda = tail.as_ref().map(|t| t.lambda).ok();
+    let result = tail.map(|t| TailFit {
+        alpha: t.alpha,
+        xmin: t.xmin,
+        xmax: t.xmax,
+        d: t.d,
+        sigma: f64::NAN,
+        noise: t.noise,
+    });
+    let mut fit = finish(result, counted, opts.xmax == Xmax::Force);
+    if fit.is_success() {
+        fit.sigma = None;
+        fit.lambda = lambda;
+    }
+    fit
 }
 
 /// One fit of a sample with the configured package, no finger handling.

@@ -1,7 +1,9 @@
-//! One-dimensional Nelder–Mead, exactly scipy's `fmin` with its defaults (methods.md §7.5).
+//! Nelder–Mead, exactly scipy's `fmin` with its defaults (methods.md §7.5).
 //!
-//! Shared by the Marchenko–Pastur polish (§7.5) and the forced-xmax CSN fit (§6.1). Every
-//! arithmetic expression mirrors scipy's so that the visited points are the same doubles.
+//! `minimize` (one parameter) is shared by the Marchenko–Pastur polish (§7.5) and the
+//! forced-xmax CSN fit (§6.1); `minimize_nd` (any number of parameters) by the truncated power
+//! law (§6.3). Every arithmetic expression mirrors scipy's so that the visited points are the same
+//! doubles.
 
 /// Outcome of a minimisation: the best vertex, its value and the work done.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -90,6 +92,192 @@ fn order(v0: &mut f64, f0: &mut f64, v1: &mut f64, f1: &mut f64) {
     }
 }
 
+/// Outcome of an n-dimensional minimisation: the best vertex, its value and the work done.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NmResultNd {
+    pub x: Vec<f64>,
+    pub fx: f64,
+    pub evals: usize,
+    pub iters: usize,
+}
+
+/// scipy's coefficients (non-adaptive): reflection, expansion, contraction, shrink.
+const RHO: f64 = 1.0;
+const CHI: f64 = 2.0;
+const PSI: f64 = 0.5;
+const SIGMA: f64 = 0.5;
+
+/// The objective with scipy's evaluation budget: once `max` calls were made, further calls
+/// return None (scipy raises `_MaxFuncCallError` and abandons the iteration in progress).
+struct Budget<F> {
+    f: F,
+    calls: usize,
+    max: usize,
+}
+
+impl<F: FnMut(&[f64]) -> f64> Budget<F> {
+    fn call(&mut self, x: &[f64]) -> Option<f64> {
+        if self.calls >= self.max {
+            return None;
+        }
+        self.calls += 1;
+        Some((self.f)(x))
+    }
+}
+
+/// Minimise `f` over n = `x0.len()` parameters from `x0` with scipy `fmin`'s defaults
+/// (maxiter = maxfun = 200·n, initial steps 5 % or 0.00025) and absolute tolerances.
+pub fn minimize_nd(f: impl FnMut(&[f64]) -> f64, x0: &[f64], xatol: f64, fatol: f64) -> NmResultNd {
+    let n = x0.len();
+    let max = 200 * n;
+    let mut budget = Budget { f, calls: 0, max };
+    let mut sim: Vec<Vec<f64>> = vec![x0.to_vec()];
+    for k in 0..n {
+        let mut y = x0.to_vec();
+        y[k] = if y[k] != 0.0 { 1.05 * y[k] } else { 0.00025 };
+        sim.push(y);
+    }
+    let mut fsim = vec![f64::INFINITY; n + 1];
+    for (fv, v) in fsim.iter_mut().zip(&sim) {
+        match budget.call(v) {
+            Some(y) => *fv = y,
+            None => break,
+        }
+    }
+    sort_simplex(&mut sim, &mut fsim);
+    let mut iters = 1;
+    while budget.calls < max && iters < max && n > 0 {
+        if converged(&sim, &fsim, xatol, fatol) {
+            break;
+        }
+        if step(&mut budget, &mut sim, &mut fsim).is_some() {
+            iters += 1;
+        }
+        sort_simplex(&mut sim, &mut fsim);
+    }
+    NmResultNd {
+        x: sim.first().cloned().unwrap_or_default(),
+        fx: np_min(&fsim),
+        evals: budget.calls,
+        iters,
+    }
+}
+
+/// numpy `min`: NaN propagates.
+fn np_min(v: &[f64]) -> f64 {
+    if v.iter().any(|x| x.is_nan()) {
+        return f64::NAN;
+    }
+    v.iter().copied().fold(f64::INFINITY, f64::min)
+}
+
+/// scipy: max |sim[1:] − sim[0]| ≤ xatol and max |fsim[0] − fsim[1:]| ≤ fatol (NaN fails both).
+fn converged(sim: &[Vec<f64>], fsim: &[f64], xatol: f64, fatol: f64) -> bool {
+    let (Some(best), Some(&f0)) = (sim.first(), fsim.first()) else {
+        return true;
+    };
+    let x_ok = sim[1..]
+        .iter()
+        .flat_map(|v| v.iter().zip(best).map(|(a, b)| (a - b).abs()))
+        .all(|d| d <= xatol);
+    let f_ok = fsim[1..].iter().all(|&fv| (f0 - fv).abs() <= fatol);
+    x_ok && f_ok
+}
+
+/// One scipy iteration on a sorted simplex; None when the budget ran out mid-way.
+fn step<F: FnMut(&[f64]) -> f64>(
+    budget: &mut Budget<F>,
+    sim: &mut [Vec<f64>],
+    fsim: &mut [f64],
+) -> Option<()> {
+    let n = sim.len() - 1;
+    // xbar = np.add.reduce(sim[:-1], 0) / N: rows summed in order.
+    let mut xbar = sim[0].clone();
+    for row in &sim[1..n] {
+        for (b, v) in xbar.iter_mut().zip(row) {
+            *b += v;
+        }
+    }
+    for b in &mut xbar {
+        *b /= n as f64;
+    }
+    let worst = sim[n].clone();
+    let combine = |a: f64, b: f64| -> Vec<f64> {
+        xbar.iter()
+            .zip(&worst)
+            .map(|(&xb, &w)| a * xb - b * w)
+            .collect()
+    };
+    let xr = combine(1.0 + RHO, RHO);
+    let fxr = budget.call(&xr)?;
+    if fxr < fsim[0] {
+        let xe = combine(1.0 + RHO * CHI, RHO * CHI);
+        let fxe = budget.call(&xe)?;
+        if fxe < fxr {
+            (sim[n], fsim[n]) = (xe, fxe);
+        } else {
+            (sim[n], fsim[n]) = (xr, fxr);
+        }
+    } else if fxr < fsim[n - 1] {
+        (sim[n], fsim[n]) = (xr, fxr);
+    } else {
+        let shrink = if fxr < fsim[n] {
+            let xc = combine(1.0 + PSI * RHO, PSI * RHO);
+            let fxc = budget.call(&xc)?;
+            let accept = fxc <= fxr;
+            if accept {
+                (sim[n], fsim[n]) = (xc, fxc);
+            }
+            !accept
+        } else {
+            // xcc = (1 − psi)·xbar + psi·sim[-1]
+            let xcc: Vec<f64> = xbar
+                .iter()
+                .zip(&worst)
+                .map(|(&xb, &w)| (1.0 - PSI) * xb + PSI * w)
+                .collect();
+            let fxcc = budget.call(&xcc)?;
+            let accept = fxcc < fsim[n];
+            if accept {
+                (sim[n], fsim[n]) = (xcc, fxcc);
+            }
+            !accept
+        };
+        if shrink {
+            let best = sim[0].clone();
+            for j in 1..=n {
+                // The vertex moves before its value is computed, as in scipy.
+                sim[j] = best
+                    .iter()
+                    .zip(&sim[j])
+                    .map(|(&b, &v)| b + SIGMA * (v - b))
+                    .collect();
+                fsim[j] = budget.call(&sim[j])?;
+            }
+        }
+    }
+    Some(())
+}
+
+/// numpy's `argsort` of N+1 ≤ 17 values is an insertion sort: stable, NaN last.
+fn sort_simplex(sim: &mut [Vec<f64>], fsim: &mut [f64]) {
+    let mut order: Vec<usize> = (0..fsim.len()).collect();
+    order.sort_by(|&a, &b| nan_last(fsim[a], fsim[b]));
+    let sorted_sim: Vec<Vec<f64>> = order.iter().map(|&i| sim[i].clone()).collect();
+    let sorted_f: Vec<f64> = order.iter().map(|&i| fsim[i]).collect();
+    sim.clone_from_slice(&sorted_sim);
+    fsim.copy_from_slice(&sorted_f);
+}
+
+fn nan_last(a: f64, b: f64) -> std::cmp::Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => std::cmp::Ordering::Equal,
+        (true, false) => std::cmp::Ordering::Greater,
+        (false, true) => std::cmp::Ordering::Less,
+        (false, false) => a.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Equal),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,5 +310,45 @@ mod tests {
         // converges to sqrt(2) within xtol; check the tolerance semantics.
         let r = minimize(|x| (x * x - 2.0).powi(2), 1.0, 1e-4, 1e-4);
         assert!((r.x - 2f64.sqrt()).abs() < 2e-4, "{r:?}");
+    }
+
+    #[test]
+    fn nd_reproduces_scipy_on_rosenbrock() {
+        // scipy 1.17.1: fmin(rosen, [-1.2, 1.0], xtol=1e-4, ftol=1e-4, full_output=1)
+        // -> x = [1.0000220217835696, 1.0000422197517715], fopt 8.177661197416674e-10,
+        //    85 iterations, 159 function calls.
+        let rosen = |p: &[f64]| 100.0 * (p[1] - p[0] * p[0]).powi(2) + (1.0 - p[0]).powi(2);
+        let r = minimize_nd(rosen, &[-1.2, 1.0], 1e-4, 1e-4);
+        assert_eq!(r.x, vec![1.0000220217835696, 1.0000422197517715]);
+        assert_eq!(r.fx, 8.177661197416674e-10);
+        assert_eq!((r.iters, r.evals), (85, 159));
+    }
+
+    #[test]
+    fn nd_with_one_parameter_agrees_with_the_1d_routine() {
+        // scipy: fmin(lambda p: (p[0]-3)**2 + 1, [1.0], xtol=1e-8, ftol=1e-8) -> x =
+        // 3.0000000000000044, 33 iterations, 66 calls.
+        let r = minimize_nd(|p| (p[0] - 3.0) * (p[0] - 3.0) + 1.0, &[1.0], 1e-8, 1e-8);
+        let one = minimize(|x| (x - 3.0) * (x - 3.0) + 1.0, 1.0, 1e-8, 1e-8);
+        assert_eq!(r.x, vec![3.0000000000000044]);
+        assert_eq!(r.x[0], one.x);
+        assert_eq!((r.iters, r.evals), (33, 66));
+    }
+
+    #[test]
+    fn nd_stops_at_scipys_budget() {
+        // scipy: fmin(lambda p: -p[0]-p[1]-p[2], [1.0, 0.0, 2.0], xtol=1e-12, ftol=1e-12)
+        // -> fopt -2.9022577869531944e+53 after 299 iterations and 600 calls (maxfun = 600).
+        let r = minimize_nd(|p| -p[0] - p[1] - p[2], &[1.0, 0.0, 2.0], 1e-12, 1e-12);
+        assert_eq!(r.fx, -2.9022577869531944e+53);
+        assert_eq!(
+            r.x,
+            vec![
+                6.003852012838389e+52,
+                -1.1905886282489605e+50,
+                2.3030631742976046e+53
+            ]
+        );
+        assert_eq!((r.iters, r.evals), (299, 600));
     }
 }

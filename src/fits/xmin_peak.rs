@@ -17,6 +17,15 @@ pub(crate) fn fit(
     xmax: Option<f64>,
     opts: &AnalysisOptions,
 ) -> Result<TailFit, &'static str> {
+    csn::fit(x, xmax, Some(candidate_range(x, opts)?))
+}
+
+/// The inclusive xmin candidate interval [min(lo, hi), max(lo, hi)] around the ESD peak; also
+/// used by `fit: E_TPL` (§6.3).
+pub(crate) fn candidate_range(
+    x: &[f64],
+    opts: &AnalysisOptions,
+) -> Result<(f64, f64), &'static str> {
     let peak = peak_value(x).ok_or(TOO_FEW)?;
     let (lo, hi) = match opts.xmin_peak_bounds {
         // [EXT] linear bounds.
@@ -26,7 +35,7 @@ pub(crate) fn fit(
             opts.xmin_max.unwrap_or(HIGH_FACTOR * peak),
         ),
     };
-    csn::fit(x, xmax, Some((lo.min(hi), lo.max(hi))))
+    Ok((lo.min(hi), lo.max(hi)))
 }
 
 /// p = 10^(left edge of the first fullest bin) of a 100-bin histogram of log10(x), with
