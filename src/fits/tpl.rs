@@ -341,13 +341,4 @@ mod tests {
         assert!((f.alpha - 1.8).abs() < 0.03, "{f:?}");
         assert!(f.lambda > 0.0 && f.lambda < 2e-3, "{f:?}");
     }
-
-    #[test]
-    #[ignore = "timing probe: cargo test --release --lib fits::tpl -- --ignored --nocapture"]
-    fn timing_of_a_large_layer() {
-        let x = tpl_quantiles(2.5, 0.05, 1.0, 4096);
-        let t0 = std::time::Instant::now();
-        let f = fit(&x, None, None).unwrap();
-        eprintln!("4096 points: {:?}, {f:?}", t0.elapsed());
-    }
 }
