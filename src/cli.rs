@@ -157,7 +157,13 @@ pub fn main() -> ExitCode {
     };
     init_logging(cli.verbose, cli.quiet);
     let result = match &cli.command {
-        Command::Describe(a) => describe(a).map(|()| ExitCode::SUCCESS),
+        Command::Describe(a) => describe(a)
+            .inspect_err(|e| {
+                if matches!(a.format, Format::Json) {
+                    print_json_error(e);
+                }
+            })
+            .map(|()| ExitCode::SUCCESS),
         Command::Analyze(a) => analyze(a).map(|()| ExitCode::SUCCESS),
         Command::Study(a) => study(a),
     };
@@ -168,6 +174,14 @@ pub fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// With `--format json` a rejection is also a JSON object on stdout, so that a registry reading
+/// stdout gets the class without parsing stderr: `{"error": {"class": …, "message": …}}`.
+fn print_json_error(e: &Error) {
+    let class = e.model_kind().map_or("input", |k| k.as_str());
+    let v = serde_json::json!({ "error": { "class": class, "message": e.to_string() } });
+    println!("{v}");
 }
 
 fn init_logging(verbose: u8, quiet: bool) {

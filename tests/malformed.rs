@@ -322,6 +322,26 @@ fn structural_problems() {
 }
 
 #[test]
+fn json_describe_reports_the_class_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = in_dir(dir.path(), &model_with(f32_raw("w", &[-2, 2], &iota(4))));
+    let out = Command::cargo_bin("tailwatch")
+        .unwrap()
+        .args(["describe", p.to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["class"], "negative_dim");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("negative dimension -2")
+    );
+}
+
+#[test]
 fn not_a_model_proto_and_protobuf_bombs() {
     let dir = tempfile::tempdir().unwrap();
     // A GraphProto is valid protobuf but not a ModelProto (field 1 has the wrong wire type).
@@ -454,4 +474,66 @@ fn budgets_are_checked_before_decoding() {
         )),
     );
     assert_rejected(&p, "dim_overflow", "hold more than 2147483648 elements");
+}
+
+/// Run `analyze`; returns (exit code, stderr, details.csv as (name, status) pairs).
+fn analyze(p: &Path, extra: &[&str]) -> (i32, String, Vec<(String, String)>) {
+    let out_dir = p.parent().unwrap().join("out");
+    let out = Command::cargo_bin("tailwatch")
+        .unwrap()
+        .args([
+            "analyze",
+            p.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let mut rows = Vec::new();
+    if let Ok(mut r) = csv::Reader::from_path(out_dir.join("details.csv")) {
+        let h = r.headers().unwrap().clone();
+        let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+        let (name, status) = (col("name"), col("status"));
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            rows.push((rec[name].to_string(), rec[status].to_string()));
+        }
+    }
+    (out.status.code().unwrap_or(-1), err, rows)
+}
+
+#[test]
+fn nan_inf_and_zero_weights_fail_the_layer_not_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut nan = noise(64 * 64, 11);
+    nan[5] = f32::NAN;
+    let mut inf = noise(64 * 64, 12);
+    inf[7] = f32::NEG_INFINITY;
+    let m = Graph::new("g")
+        .input("x")
+        .init(f32_raw("w_nan", &[64, 64], &nan))
+        .init(f32_raw("w_inf", &[64, 64], &inf))
+        .init(f32_raw("w_zero", &[64, 64], &[0.0; 64 * 64]))
+        .init(f32_raw("w_good", &[64, 64], &noise(64 * 64, 13)))
+        .node("MatMul", "a", &["x", "w_nan"], &["y1"])
+        .node("MatMul", "b", &["y1", "w_inf"], &["y2"])
+        .node("MatMul", "c", &["y2", "w_zero"], &["y3"])
+        .node("MatMul", "d", &["y3", "w_good"], &["y4"])
+        .model();
+    let p = in_dir(dir.path(), &m);
+    let (code, err, rows) = analyze(&p, &[]);
+    assert_eq!(code, 0, "{err}");
+    let status = |n: &str| rows.iter().find(|r| r.0 == n).map(|r| r.1.as_str());
+    assert_eq!(status("w_nan"), Some("invalid_values"), "{rows:?}");
+    assert_eq!(status("w_inf"), Some("invalid_values"), "{rows:?}");
+    assert_eq!(status("w_zero"), Some("degenerate"), "{rows:?}");
+    assert_eq!(status("w_good"), Some("success"), "{rows:?}");
+    // A per-layer budget below one 64×64 layer (32 KiB copy + 32 KiB Gram) fails every layer,
+    // still without failing the run.
+    let (code, err, rows) = analyze(&p, &["--max-layer-bytes", "60000"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert!(rows.iter().all(|r| r.1 == "over_budget"), "{rows:?}");
 }
