@@ -86,6 +86,32 @@ struct StudyArgs {
     /// Run only these stages, e.g. `--stages correlate,report` to re-correlate saved analyses.
     #[arg(long, value_delimiter = ',')]
     stages: Option<Vec<String>>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Memory budgets for untrusted models (onnx-weights.md §8.2).
+#[derive(clap::Args, Debug)]
+pub struct LimitArgs {
+    /// Per-layer memory budget in bytes (f64 copy + Gram); a larger layer gets status
+    /// `over_budget` and the rest of the model is analysed. Default 4 GiB.
+    #[arg(long, value_name = "BYTES")]
+    max_layer_bytes: Option<u64>,
+    /// Per-model budget in bytes for all declared tensor data (inline and external); a larger
+    /// model is rejected before anything is decoded. Default 1 TiB.
+    #[arg(long, value_name = "BYTES")]
+    max_model_bytes: Option<u64>,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> onnx::Limits {
+        let d = onnx::Limits::default();
+        onnx::Limits {
+            layer_memory_budget: self.max_layer_bytes.unwrap_or(d.layer_memory_budget),
+            model_memory_budget: self.max_model_bytes.unwrap_or(d.model_memory_budget),
+            ..d
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -118,6 +144,8 @@ pub struct AnalysisArgs {
     /// every option of configs/ww.yaml).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 impl AnalysisArgs {
@@ -152,7 +180,13 @@ pub fn main() -> ExitCode {
     };
     init_logging(cli.verbose, cli.quiet);
     let result = match &cli.command {
-        Command::Describe(a) => describe(a).map(|()| ExitCode::SUCCESS),
+        Command::Describe(a) => describe(a)
+            .inspect_err(|e| {
+                if matches!(a.format, Format::Json) {
+                    print_json_error(e);
+                }
+            })
+            .map(|()| ExitCode::SUCCESS),
         Command::Analyze(a) => analyze(a).map(|()| ExitCode::SUCCESS),
         Command::Study(a) => study(a),
         Command::Gate(a) => gate(a),
@@ -164,6 +198,14 @@ pub fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// With `--format json` a rejection is also a JSON object on stdout, so that a registry reading
+/// stdout gets the class without parsing stderr: `{"error": {"class": …, "message": …}}`.
+fn print_json_error(e: &Error) {
+    let class = e.model_kind().map_or("input", |k| k.as_str());
+    let v = serde_json::json!({ "error": { "class": class, "message": e.to_string() } });
+    println!("{v}");
 }
 
 fn init_logging(verbose: u8, quiet: bool) {
@@ -182,7 +224,7 @@ fn init_logging(verbose: u8, quiet: bool) {
 
 fn describe(a: &DescribeArgs) -> Result<()> {
     let (opts, _) = a.analysis.resolve()?;
-    let model = onnx::load(&a.model, &onnx::Limits::default())?;
+    let model = onnx::load(&a.model, &a.analysis.limits.limits())?;
     tracing::info!(file = %a.model.display(), sha256 = %model.info().sha256, "model loaded");
     let x = weights::extract(&model, &opts)?;
     tracing::info!(
@@ -203,7 +245,12 @@ fn describe(a: &DescribeArgs) -> Result<()> {
 
 fn analyze(a: &AnalyzeArgs) -> Result<()> {
     let (opts, preset) = a.analysis.resolve()?;
-    let analysis = crate::analysis::analyze_file(&a.model, &opts)?;
+    let analysis = crate::analysis::analyze_file_with_progress(
+        &a.model,
+        &opts,
+        &a.analysis.limits.limits(),
+        &|_, _| {},
+    )?;
     let out = report::output::OutDir::create(&a.out)?;
     report::analysis::write(&out, &analysis, preset.name(), a.save_esd)?;
     let s = &analysis.summary;
@@ -283,7 +330,8 @@ fn study(a: &StudyArgs) -> Result<ExitCode> {
         ),
         None => None,
     };
-    let study = crate::study::Study::load(&a.study, stages)?;
+    let mut study = crate::study::Study::load(&a.study, stages)?;
+    study.limits = a.limits.limits();
     let dir = crate::study::run::output_dir(&study, a.out.as_deref())?;
     let out = report::output::OutDir::create(&dir)?;
     let progress = progress::Bars::new();

@@ -24,8 +24,12 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A model file is not a valid ONNX model, or violates a loading rule.
-    #[error("{}: {what}", path.display())]
-    Model { path: PathBuf, what: String },
+    #[error("{}: {what} [{kind}]", path.display())]
+    Model {
+        path: PathBuf,
+        kind: ModelErrorKind,
+        what: String,
+    },
     /// A configuration file (study, gate, analysis options) is invalid.
     #[error("{}: {what}", path.display())]
     Config { path: PathBuf, what: String },
@@ -52,9 +56,10 @@ impl Error {
         }
     }
 
-    pub fn model(path: &Path, what: impl Into<String>) -> Self {
+    pub fn model(path: &Path, kind: ModelErrorKind, what: impl Into<String>) -> Self {
         Error::Model {
             path: path.to_path_buf(),
+            kind,
             what: what.into(),
         }
     }
@@ -73,9 +78,91 @@ impl Error {
         }
     }
 
+    /// The class of a rejected model file, for callers that act on it (and for JSON records).
+    pub fn model_kind(&self) -> Option<ModelErrorKind> {
+        match self {
+            Error::Model { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+
     /// Every error is an input or evaluation problem: exit code 2. A failed gate is not an error.
     pub fn exit_code(&self) -> u8 {
         EXIT_INPUT
+    }
+}
+
+/// Why a model file was rejected: one class per rule of onnx-weights.md §7–§8, so that tests and
+/// registries can act on the class rather than parse the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelErrorKind {
+    /// The protobuf ends inside a field (a cut-off download or copy).
+    Truncated,
+    /// Not an ONNX ModelProto: bad protobuf, wrong message, no graph, not a regular file.
+    NotOnnx,
+    /// Over a configured size: file bytes, nodes/initializers/attributes, tensor rank, elements.
+    TooLarge,
+    /// Protobuf nesting or If/Loop/Scan subgraph nesting over the limit.
+    TooDeep,
+    /// A negative tensor dimension.
+    NegativeDim,
+    /// The product of a tensor's dims overflows or exceeds the element limit.
+    DimOverflow,
+    /// Payload size disagrees with dims × dtype (raw, typed, or external length).
+    LengthMismatch,
+    /// A tensor with no payload, several, or a kind its dtype cannot use.
+    BadPayload,
+    /// External data `location` that is absolute or leaves the model directory (lexically).
+    PathTraversal,
+    /// External data reached through a symbolic link.
+    Symlink,
+    /// External data file with more than one hard link.
+    Hardlink,
+    /// External data that is not a regular file, is missing, or changed while opening.
+    ExternalFile,
+    /// External data offset + length past the end of the file.
+    OutOfBounds,
+    /// An `external_data` key outside the whitelist, or a bad offset/length value.
+    BadExternalKey,
+    /// A value name defined more than once in one graph.
+    DuplicateName,
+    /// A node input that no initializer, graph input or node output defines.
+    MissingTensor,
+    /// Nodes that depend on each other in a cycle (no execution order exists).
+    Cycle,
+    /// The declared tensor data of the whole model exceeds the per-model memory budget.
+    OverBudget,
+}
+
+impl ModelErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelErrorKind::Truncated => "truncated",
+            ModelErrorKind::NotOnnx => "not_onnx",
+            ModelErrorKind::TooLarge => "too_large",
+            ModelErrorKind::TooDeep => "too_deep",
+            ModelErrorKind::NegativeDim => "negative_dim",
+            ModelErrorKind::DimOverflow => "dim_overflow",
+            ModelErrorKind::LengthMismatch => "length_mismatch",
+            ModelErrorKind::BadPayload => "bad_payload",
+            ModelErrorKind::PathTraversal => "path_traversal",
+            ModelErrorKind::Symlink => "symlink",
+            ModelErrorKind::Hardlink => "hardlink",
+            ModelErrorKind::ExternalFile => "external_file",
+            ModelErrorKind::OutOfBounds => "out_of_bounds",
+            ModelErrorKind::BadExternalKey => "bad_external_key",
+            ModelErrorKind::DuplicateName => "duplicate_name",
+            ModelErrorKind::MissingTensor => "missing_tensor",
+            ModelErrorKind::Cycle => "cycle",
+            ModelErrorKind::OverBudget => "over_budget",
+        }
+    }
+}
+
+impl std::fmt::Display for ModelErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -394,3 +394,153 @@ pub fn fake_quantize(m: &mut ModelProto, bits: u32) {
         }
     });
 }
+
+/// Deterministic pseudo-random values in [-1, 1) (xorshift), for weights with a real spectrum.
+pub fn noise(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.max(1);
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            ((s >> 40) as f32 / (1u64 << 23) as f32) - 1.0
+        })
+        .collect()
+}
+
+/// Small valid models covering the op-aware walk: fuzzing seeds and sweep inputs. External data
+/// references name `w.bin` (at least 4096 bytes) next to the model.
+pub fn seed_models() -> Vec<(&'static str, ModelProto)> {
+    let mm = |t: TensorProto| {
+        Graph::new("g")
+            .input("x")
+            .init(t)
+            .node("MatMul", "mm", &["x", "w"], &["y"])
+            .output("y")
+            .model()
+    };
+    let sub = Graph::new("then")
+        .node("Conv", "inner", &["x", "w"], &["y"])
+        .build();
+    vec![
+        ("matmul_f32", mm(f32_raw("w", &[16, 12], &noise(192, 1)))),
+        (
+            "matmul_typed",
+            mm(f32_typed("w", &[12, 16], &noise(192, 2))),
+        ),
+        ("matmul_f16", mm(f16_raw("w", &[16, 12], &noise(192, 3)))),
+        (
+            "matmul_bf16",
+            mm(bf16_typed("w", &[16, 12], &noise(192, 4))),
+        ),
+        ("matmul_f64", mm(f64_typed("w", &[12, 12], &[0.5; 144]))),
+        (
+            "matmul_external",
+            mm(external(
+                "w",
+                id::FLOAT,
+                &[16, 16],
+                &[("location", "w.bin"), ("offset", "0"), ("length", "1024")],
+            )),
+        ),
+        (
+            "gemm_conv_bn",
+            Graph::new("g")
+                .input("x")
+                .init(f32_raw("cw", &[8, 4, 3, 3], &noise(288, 5)))
+                .init(f32_raw("g", &[8], &[1.0; 8]))
+                .init(f32_raw("b", &[8], &[0.0; 8]))
+                .init(f32_raw("m", &[8], &[0.0; 8]))
+                .init(f32_raw("v", &[8], &[1.0; 8]))
+                .init(f32_raw("fw", &[10, 72], &noise(720, 6)))
+                .node("Conv", "conv", &["x", "cw"], &["c"])
+                .node(
+                    "BatchNormalization",
+                    "bn",
+                    &["c", "g", "b", "m", "v"],
+                    &["d"],
+                )
+                .node("Flatten", "", &["d"], &["f"])
+                .node_with("Gemm", "fc", &["f", "fw"], &["y"], vec![a_int("transB", 1)])
+                .output("y")
+                .model(),
+        ),
+        (
+            "folded_transpose_cast",
+            Graph::new("g")
+                .input("x")
+                .init(f32_raw("w", &[6, 10], &noise(60, 7)))
+                .init(i64_typed("shape", &[2], &[10, 6]))
+                .node("Transpose", "t", &["w"], &["wt"])
+                .node_with("Cast", "c", &["wt"], &["wh"], vec![a_int("to", 10)])
+                .node("Reshape", "r", &["wh", "shape"], &["wr"])
+                .node("MatMul", "mm", &["x", "wr"], &["y"])
+                .model(),
+        ),
+        (
+            "qdq_conv",
+            Graph::new("g")
+                .input("x")
+                .init(i8_raw("wq", &[4, 2, 3, 3], &[3; 72]))
+                .init(f32_raw("s", &[4], &[0.1, 0.2, 0.3, 0.4]))
+                .init(i8_raw("zp", &[4], &[0, 1, 0, -1]))
+                .node_with(
+                    "DequantizeLinear",
+                    "dq",
+                    &["wq", "s", "zp"],
+                    &["w"],
+                    vec![a_int("axis", 0)],
+                )
+                .node("Conv", "conv", &["x", "w"], &["y"])
+                .model(),
+        ),
+        (
+            "if_subgraph_constant",
+            Graph::new("g")
+                .input("x")
+                .input("c")
+                .init(f32_raw("w", &[4, 4, 1, 1], &noise(16, 8)))
+                .constant("k", f32_raw("kv", &[8, 8], &noise(64, 9)))
+                .node("MatMul", "", &["x", "k"], &["z"])
+                .node_with(
+                    "If",
+                    "if",
+                    &["c"],
+                    &["y"],
+                    vec![a_graph("then_branch", sub)],
+                )
+                .model(),
+        ),
+        (
+            "concat_slice_unsqueeze",
+            Graph::new("g")
+                .input("x")
+                .init(f32_raw("w", &[8, 4], &noise(32, 10)))
+                .init(i64_typed("s0", &[1], &[0]))
+                .init(i64_typed("e1", &[1], &[4]))
+                .init(i64_typed("end", &[1], &[8]))
+                .init(i64_typed("ax0", &[1], &[0]))
+                .node("Slice", "", &["w", "s0", "e1"], &["a"])
+                .node("Slice", "", &["w", "e1", "end"], &["b"])
+                .node_with("Concat", "", &["b", "a"], &["cat"], vec![a_int("axis", 0)])
+                .node("Unsqueeze", "", &["cat", "ax0"], &["u"])
+                .node("MatMul", "mm", &["x", "u"], &["y"])
+                .model(),
+        ),
+        (
+            "constant_of_shape",
+            Graph::new("g")
+                .input("x")
+                .init(i64_typed("shape", &[2], &[6, 6]))
+                .node_with(
+                    "ConstantOfShape",
+                    "",
+                    &["shape"],
+                    &["w"],
+                    vec![a_tensor("value", f32_raw("v", &[1], &[0.5]))],
+                )
+                .node("MatMul", "mm", &["x", "w"], &["y"])
+                .model(),
+        ),
+    ]
+}

@@ -315,6 +315,8 @@ fn qlinear_ops_dequantise() {
         .input("x")
         .input("xs")
         .input("xz")
+        .input("ys")
+        .input("yz")
         .init(u8_raw("w", &[2, 1, 1, 1], &[10, 20]))
         .init(f32_raw("ws", &[2], &[0.5, 0.25]))
         .init(u8_raw("wz", &[2], &[8, 4]))

@@ -1,5 +1,5 @@
-//! Hostile and malformed inputs exit 2 with a message naming the file and the problem
-//! (onnx-weights.md §8.1: one fixture per attack pattern).
+//! Hostile and malformed inputs exit 2 with a message naming the file, the problem and its class
+//! (onnx-weights.md §8.1: one fixture per attack pattern). Each fixture asserts the exact class.
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +19,8 @@ fn describe(p: &Path) -> (i32, String) {
     )
 }
 
-fn assert_rejected(p: &Path, needle: &str) {
+/// Rejected with exit 2, the file named, `needle` in the message and exactly class `kind`.
+fn assert_rejected(p: &Path, kind: &str, needle: &str) {
     let (code, err) = describe(p);
     assert_eq!(code, 2, "{needle}: {err}");
     assert!(err.starts_with("tailwatch: error: "), "{err}");
@@ -28,6 +29,10 @@ fn assert_rejected(p: &Path, needle: &str) {
         "names the file: {err}"
     );
     assert!(err.contains(needle), "expected {needle:?} in {err}");
+    assert!(
+        err.trim_end().ends_with(&format!("[{kind}]")),
+        "expected class {kind}: {err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 }
 
@@ -49,7 +54,7 @@ fn truncated_random_and_empty_files() {
     let good = encode(&model_with(f32_raw("w", &[4, 4], &iota(16))));
     let p = dir.path().join("trunc.onnx");
     std::fs::write(&p, &good[..good.len() - 7]).unwrap();
-    assert_rejected(&p, "not a valid ONNX model");
+    assert_rejected(&p, "truncated", "not a valid ONNX model");
     let p = dir.path().join("random.onnx");
     // Deterministic pseudo-random bytes (xorshift).
     let mut s = 0x9E3779B97F4A7C15u64;
@@ -62,42 +67,49 @@ fn truncated_random_and_empty_files() {
         })
         .collect();
     std::fs::write(&p, bytes).unwrap();
-    assert_rejected(&p, "not a valid ONNX model");
+    assert_rejected(&p, "not_onnx", "not a valid ONNX model");
     let p = dir.path().join("empty.onnx");
     std::fs::write(&p, b"").unwrap();
-    assert_rejected(&p, "no graph");
-    assert_rejected(&dir.path().join("missing.onnx"), "No such file");
+    assert_rejected(&p, "not_onnx", "no graph");
+    let (code, err) = describe(&dir.path().join("missing.onnx"));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("No such file"), "{err}");
 }
 
 #[test]
 fn bad_dims_and_payload_lengths() {
     let dir = tempfile::tempdir().unwrap();
     let p = in_dir(dir.path(), &model_with(f32_raw("w", &[-2, 2], &iota(4))));
-    assert_rejected(&p, "negative dimension -2");
+    assert_rejected(&p, "negative_dim", "negative dimension -2");
     let p = in_dir(
         dir.path(),
         &model_with(f32_raw("w", &[i64::MAX, 4], &iota(4))),
     );
-    assert_rejected(&p, "more than");
+    assert_rejected(&p, "dim_overflow", "more than");
     let p = in_dir(dir.path(), &model_with(f32_raw("w", &[1_000_000], &[1.0])));
     assert_rejected(
         &p,
+        "length_mismatch",
         "raw_data has 4 bytes, dims and dtype float need 4000000",
     );
     let p = in_dir(
         dir.path(),
         &model_with(f32_typed("w", &[2, 2], &[1.0, 2.0, 3.0])),
     );
-    assert_rejected(&p, "float_data has 3 entries, dims need 4");
+    assert_rejected(
+        &p,
+        "length_mismatch",
+        "float_data has 3 entries, dims need 4",
+    );
     let mut both = f32_raw("w", &[1], &[1.0]);
     both.float_data = vec![1.0];
     let p = in_dir(dir.path(), &model_with(both));
-    assert_rejected(&p, "more than one payload");
+    assert_rejected(&p, "bad_payload", "more than one payload");
     // STRING with raw_data panics tract's loader; here it is a clean error.
     let p = in_dir(dir.path(), &model_with(raw("w", 8, &[1], vec![b'a'])));
-    assert_rejected(&p, "STRING tensor cannot use raw_data");
+    assert_rejected(&p, "bad_payload", "STRING tensor cannot use raw_data");
     let p = in_dir(dir.path(), &model_with(f32_raw("w", &[1; 17], &[1.0])));
-    assert_rejected(&p, "rank 17 exceeds the limit 16");
+    assert_rejected(&p, "too_large", "rank 17 exceeds the limit 16");
 }
 
 fn ext_model(location: &str, offset: &str, length: &str) -> ModelProto {
@@ -123,24 +135,32 @@ fn external_data_outside_the_directory_is_refused() {
     std::fs::write(dir.join("ok.bin"), [0u8; 16]).unwrap();
 
     let p = in_dir(&dir, &ext_model("../secret.bin", "0", "16"));
-    assert_rejected(&p, "leaves or refers to the model directory");
+    assert_rejected(
+        &p,
+        "path_traversal",
+        "leaves or refers to the model directory",
+    );
     let p = in_dir(&dir, &ext_model("sub/../../secret.bin", "0", "16"));
-    assert_rejected(&p, "leaves or refers to the model directory");
+    assert_rejected(
+        &p,
+        "path_traversal",
+        "leaves or refers to the model directory",
+    );
     let p = in_dir(&dir, &ext_model(secret.to_str().unwrap(), "0", "16"));
-    assert_rejected(&p, "is absolute");
+    assert_rejected(&p, "path_traversal", "is absolute");
     let p = in_dir(&dir, &ext_model("C:\\secret.bin", "0", "16"));
-    assert_rejected(&p, "drive or backslash");
+    assert_rejected(&p, "path_traversal", "drive or backslash");
 
     std::os::unix::fs::symlink(&secret, dir.join("link.bin")).unwrap();
     let p = in_dir(&dir, &ext_model("link.bin", "0", "16"));
-    assert_rejected(&p, "symlink");
+    assert_rejected(&p, "symlink", "symlink");
     std::os::unix::fs::symlink(root.path(), dir.join("up")).unwrap();
     let p = in_dir(&dir, &ext_model("up/secret.bin", "0", "16"));
-    assert_rejected(&p, "symlink");
+    assert_rejected(&p, "symlink", "symlink");
 
     std::fs::hard_link(&secret, dir.join("hard.bin")).unwrap();
     let p = in_dir(&dir, &ext_model("hard.bin", "0", "16"));
-    assert_rejected(&p, "hard links");
+    assert_rejected(&p, "hardlink", "hard links");
 }
 
 #[test]
@@ -148,18 +168,18 @@ fn external_data_bounds_and_keys_are_checked() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("w.bin"), [0u8; 20]).unwrap();
     let p = in_dir(dir.path(), &ext_model("nope.bin", "0", "16"));
-    assert_rejected(&p, "No such file");
+    assert_rejected(&p, "external_file", "No such file");
     let p = in_dir(dir.path(), &ext_model("w.bin", "8", "16"));
-    assert_rejected(&p, "past the end of the file (20 bytes)");
+    assert_rejected(&p, "out_of_bounds", "past the end of the file (20 bytes)");
     let p = in_dir(
         dir.path(),
         &ext_model("w.bin", "18446744073709551615", "16"),
     );
-    assert_rejected(&p, "past the end of the file");
+    assert_rejected(&p, "out_of_bounds", "past the end of the file");
     let p = in_dir(dir.path(), &ext_model("w.bin", "-1", "16"));
-    assert_rejected(&p, "not an unsigned decimal");
+    assert_rejected(&p, "bad_external_key", "not an unsigned decimal");
     let p = in_dir(dir.path(), &ext_model("w.bin", "0", "99999999999999"));
-    assert_rejected(&p, "differs from the payload size 16");
+    assert_rejected(&p, "length_mismatch", "differs from the payload size 16");
     let p = in_dir(
         dir.path(),
         &model_with(external(
@@ -169,7 +189,7 @@ fn external_data_bounds_and_keys_are_checked() {
             &[("location", "w.bin"), ("__class__", "x")],
         )),
     );
-    assert_rejected(&p, "unknown external_data key");
+    assert_rejected(&p, "bad_external_key", "unknown external_data key");
     // The valid reference still works.
     let (code, err) = describe(&in_dir(dir.path(), &ext_model("w.bin", "4", "16")));
     assert_eq!(code, 0, "{err}");
@@ -184,7 +204,11 @@ fn structural_problems() {
         .init(f32_raw("w", &[2, 2], &iota(4)))
         .node("Identity", "", &["x"], &["w"])
         .model();
-    assert_rejected(&in_dir(dir.path(), &m), "defined more than once");
+    assert_rejected(
+        &in_dir(dir.path(), &m),
+        "duplicate_name",
+        "defined more than once",
+    );
     // Subgraphs nested deeper than 16.
     let mut g = Graph::new("leaf").build();
     for i in 0..18 {
@@ -193,16 +217,100 @@ fn structural_problems() {
             .build();
     }
     let m = Graph { g }.model();
-    assert_rejected(&in_dir(dir.path(), &m), "nested deeper than 16");
-    // Cycle between two foldable nodes: no hang, no crash; the slot is a run-time operand.
+    assert_rejected(&in_dir(dir.path(), &m), "too_deep", "nested deeper than 16");
+    // Cycle between two foldable nodes: no execution order exists, so the file is refused
+    // (before this check it was resolved as a run-time operand; either way no hang).
     let m = Graph::new("g")
         .input("x")
         .node("Identity", "", &["b"], &["a"])
         .node("Identity", "", &["a"], &["b"])
         .node("MatMul", "", &["x", "a"], &["y"])
         .model();
-    let (code, err) = describe(&in_dir(dir.path(), &m));
-    assert_eq!(code, 0, "{err}");
+    assert_rejected(&in_dir(dir.path(), &m), "cycle", "nodes form a cycle");
+    // A self-loop, and a cycle closed through a subgraph's outer-scope read.
+    let m = Graph::new("g")
+        .input("x")
+        .node("MatMul", "self", &["x", "y"], &["y"])
+        .model();
+    assert_rejected(&in_dir(dir.path(), &m), "cycle", "node self");
+    let body = Graph::new("body")
+        .node("Identity", "", &["b"], &["inner"])
+        .build();
+    let m = Graph::new("g")
+        .input("c")
+        .node_with(
+            "If",
+            "if",
+            &["c"],
+            &["a"],
+            vec![a_graph("then_branch", body)],
+        )
+        .node("Identity", "", &["a"], &["b"])
+        .model();
+    assert_rejected(&in_dir(dir.path(), &m), "cycle", "nodes form a cycle");
+    // A node naming a tensor nothing defines (not an input, initializer or node output).
+    let m = Graph::new("g")
+        .input("x")
+        .node("MatMul", "mm", &["x", "ghost"], &["y"])
+        .model();
+    assert_rejected(
+        &in_dir(dir.path(), &m),
+        "missing_tensor",
+        "node mm reads \"ghost\", which nothing defines",
+    );
+    // The same inside a subgraph; an outer-scope value read from a subgraph is fine.
+    let body = Graph::new("body")
+        .node("MatMul", "inner", &["x", "w", "nope"], &["z"])
+        .build();
+    let m = Graph::new("g")
+        .input("x")
+        .input("c")
+        .init(f32_raw("w", &[2, 2], &iota(4)))
+        .node_with(
+            "If",
+            "if",
+            &["c"],
+            &["y"],
+            vec![a_graph("then_branch", body)],
+        )
+        .model();
+    assert_rejected(
+        &in_dir(dir.path(), &m),
+        "missing_tensor",
+        "in subgraph if/then_branch",
+    );
+    // Duplicate initializer names, and a duplicate inside a subgraph.
+    let m = Graph::new("g")
+        .input("x")
+        .init(f32_raw("w", &[2, 2], &iota(4)))
+        .init(f32_raw("w", &[2, 2], &iota(4)))
+        .node("MatMul", "", &["x", "w"], &["y"])
+        .model();
+    assert_rejected(
+        &in_dir(dir.path(), &m),
+        "duplicate_name",
+        "\"w\" is defined more than once",
+    );
+    let body = Graph::new("body")
+        .node("Identity", "", &["x"], &["z"])
+        .node("Identity", "", &["x"], &["z"])
+        .build();
+    let m = Graph::new("g")
+        .input("x")
+        .input("c")
+        .node_with(
+            "If",
+            "if",
+            &["c"],
+            &["y"],
+            vec![a_graph("then_branch", body)],
+        )
+        .model();
+    assert_rejected(
+        &in_dir(dir.path(), &m),
+        "duplicate_name",
+        "in subgraph if/then_branch",
+    );
     // Bad options exit 2 as well.
     let out = Command::cargo_bin("tailwatch")
         .unwrap()
@@ -211,4 +319,221 @@ fn structural_problems() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown option"));
+}
+
+#[test]
+fn json_describe_reports_the_class_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = in_dir(dir.path(), &model_with(f32_raw("w", &[-2, 2], &iota(4))));
+    let out = Command::cargo_bin("tailwatch")
+        .unwrap()
+        .args(["describe", p.to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["class"], "negative_dim");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("negative dimension -2")
+    );
+}
+
+#[test]
+fn not_a_model_proto_and_protobuf_bombs() {
+    let dir = tempfile::tempdir().unwrap();
+    // A GraphProto is valid protobuf but not a ModelProto (field 1 has the wrong wire type).
+    let g = Graph::new("g")
+        .input("x")
+        .node("Relu", "r", &["x"], &["y"])
+        .build();
+    let p = dir.path().join("graph.onnx");
+    std::fs::write(&p, prost::Message::encode_to_vec(&g)).unwrap();
+    assert_rejected(&p, "not_onnx", "not a valid ONNX model");
+    // A TensorProto: its packed dims (field 1) clash with ModelProto.ir_version.
+    let p = dir.path().join("tensor.onnx");
+    std::fs::write(
+        &p,
+        prost::Message::encode_to_vec(&f32_raw("w", &[2], &[1.0, 2.0])),
+    )
+    .unwrap();
+    assert_rejected(&p, "not_onnx", "ir_version: invalid wire type");
+    // Protobuf nesting past the decoder's recursion limit (100): nested Loop bodies, 3 message
+    // levels each, built as raw bytes so that no encoder recursion is involved.
+    let mut graph: Vec<u8> = Vec::new();
+    for _ in 0..60 {
+        let attr = [field(1, b"body"), field(6, &graph), vec![0xa0, 0x01, 5]].concat();
+        let node = [field(4, b"Loop"), field(5, &attr)].concat();
+        graph = field(1, &node);
+    }
+    let model = [vec![0x08, 8], field(7, &graph)].concat();
+    let p = dir.path().join("deep.onnx");
+    std::fs::write(&p, model).unwrap();
+    assert_rejected(&p, "too_deep", "recursion limit");
+    // A directory is not a model file.
+    let sub = dir.path().join("dir.onnx");
+    std::fs::create_dir(&sub).unwrap();
+    let (code, err) = describe(&sub);
+    assert_eq!(code, 2, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+/// A length-delimited protobuf field (wire type 2).
+fn field(num: u8, bytes: &[u8]) -> Vec<u8> {
+    let mut v = vec![(num << 3) | 2];
+    let mut n = bytes.len();
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            v.push(b);
+            break;
+        }
+        v.push(b | 0x80);
+    }
+    v.extend_from_slice(bytes);
+    v
+}
+
+#[test]
+fn every_external_reference_takes_the_same_checks() {
+    // Sparse initializers and Constant attributes in subgraphs (the ORT sparse-initializer
+    // bypass): the same path rules apply.
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("model");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(root.path().join("secret.bin"), [0u8; 64]).unwrap();
+    let ext = |loc: &str| {
+        external(
+            "v",
+            1,
+            &[2],
+            &[("location", loc), ("offset", "0"), ("length", "8")],
+        )
+    };
+    let mut m = Graph::new("g").input("x").model();
+    m.graph
+        .as_mut()
+        .unwrap()
+        .sparse_initializer
+        .push(tract_onnx::pb::SparseTensorProto {
+            values: Some(ext("../secret.bin")),
+            indices: Some(i64_typed("i", &[2], &[0, 1])),
+            dims: vec![4],
+        });
+    assert_rejected(
+        &in_dir(&dir, &m),
+        "path_traversal",
+        "leaves or refers to the model directory",
+    );
+    let body = Graph::new("body").constant("k", ext("/etc/passwd")).build();
+    let m = Graph::new("g")
+        .input("c")
+        .node_with(
+            "If",
+            "if",
+            &["c"],
+            &["y"],
+            vec![a_graph("then_branch", body)],
+        )
+        .model();
+    assert_rejected(&in_dir(&dir, &m), "path_traversal", "is absolute");
+}
+
+#[test]
+fn budgets_are_checked_before_decoding() {
+    let dir = tempfile::tempdir().unwrap();
+    // Per model: 64×64 f32 = 16 KiB of declared data against a 4 KiB budget.
+    let p = in_dir(
+        dir.path(),
+        &model_with(f32_raw("w", &[64, 64], &[0.5; 4096])),
+    );
+    let out = Command::cargo_bin("tailwatch")
+        .unwrap()
+        .args(["describe", p.to_str().unwrap(), "--max-model-bytes", "4096"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("16384 bytes, over the per-model budget of 4096"),
+        "{err}"
+    );
+    assert!(err.trim_end().ends_with("[over_budget]"), "{err}");
+    // External data counts too: a petabyte-scale declared length is refused before any read.
+    std::fs::write(dir.path().join("w.bin"), [0u8; 16]).unwrap();
+    let p = in_dir(
+        dir.path(),
+        &model_with(external(
+            "w",
+            1,
+            &[1 << 24, 1 << 24],
+            &[("location", "w.bin"), ("length", "1125899906842624")],
+        )),
+    );
+    assert_rejected(&p, "dim_overflow", "hold more than 2147483648 elements");
+}
+
+/// Run `analyze`; returns (exit code, stderr, details.csv as (name, status) pairs).
+fn analyze(p: &Path, extra: &[&str]) -> (i32, String, Vec<(String, String)>) {
+    let out_dir = p.parent().unwrap().join("out");
+    let out = Command::cargo_bin("tailwatch")
+        .unwrap()
+        .args([
+            "analyze",
+            p.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let mut rows = Vec::new();
+    if let Ok(mut r) = csv::Reader::from_path(out_dir.join("details.csv")) {
+        let h = r.headers().unwrap().clone();
+        let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+        let (name, status) = (col("name"), col("status"));
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            rows.push((rec[name].to_string(), rec[status].to_string()));
+        }
+    }
+    (out.status.code().unwrap_or(-1), err, rows)
+}
+
+#[test]
+fn nan_inf_and_zero_weights_fail_the_layer_not_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut nan = noise(64 * 64, 11);
+    nan[5] = f32::NAN;
+    let mut inf = noise(64 * 64, 12);
+    inf[7] = f32::NEG_INFINITY;
+    let m = Graph::new("g")
+        .input("x")
+        .init(f32_raw("w_nan", &[64, 64], &nan))
+        .init(f32_raw("w_inf", &[64, 64], &inf))
+        .init(f32_raw("w_zero", &[64, 64], &[0.0; 64 * 64]))
+        .init(f32_raw("w_good", &[64, 64], &noise(64 * 64, 13)))
+        .node("MatMul", "a", &["x", "w_nan"], &["y1"])
+        .node("MatMul", "b", &["y1", "w_inf"], &["y2"])
+        .node("MatMul", "c", &["y2", "w_zero"], &["y3"])
+        .node("MatMul", "d", &["y3", "w_good"], &["y4"])
+        .model();
+    let p = in_dir(dir.path(), &m);
+    let (code, err, rows) = analyze(&p, &[]);
+    assert_eq!(code, 0, "{err}");
+    let status = |n: &str| rows.iter().find(|r| r.0 == n).map(|r| r.1.as_str());
+    assert_eq!(status("w_nan"), Some("invalid_values"), "{rows:?}");
+    assert_eq!(status("w_inf"), Some("invalid_values"), "{rows:?}");
+    assert_eq!(status("w_zero"), Some("degenerate"), "{rows:?}");
+    assert_eq!(status("w_good"), Some("success"), "{rows:?}");
+    // A per-layer budget below one 64×64 layer (32 KiB copy + 32 KiB Gram) fails every layer,
+    // still without failing the run.
+    let (code, err, rows) = analyze(&p, &["--max-layer-bytes", "60000"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert!(rows.iter().all(|r| r.1 == "over_budget"), "{rows:?}");
 }

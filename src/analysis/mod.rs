@@ -52,18 +52,19 @@ pub struct ModelAnalysis {
 
 /// Analyse one ONNX file with the given (validated) options.
 pub fn analyze_file(path: &Path, opts: &AnalysisOptions) -> Result<ModelAnalysis> {
-    analyze_file_with_progress(path, opts, &|_, _| {})
+    analyze_file_with_progress(path, opts, &Limits::default(), &|_, _| {})
 }
 
-/// As `analyze_file`, calling `on_layer(done, total)` as layers finish (from worker threads).
+/// As `analyze_file` under the given loading limits and budgets, calling `on_layer(done, total)` as layers finish (from worker threads).
 pub fn analyze_file_with_progress(
     path: &Path,
     opts: &AnalysisOptions,
+    limits: &Limits,
     on_layer: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<ModelAnalysis> {
     opts.validate()?;
     let t0 = Instant::now();
-    let model = onnx::load(path, &Limits::default())?;
+    let model = onnx::load(path, limits)?;
     let t1 = Instant::now();
     let extraction = weights::extract(&model, opts)?;
     let t2 = Instant::now();

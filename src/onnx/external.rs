@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use tract_onnx::pb::TensorProto;
 
-use super::tensor::TensorError;
-use crate::error::display_name;
+use super::tensor::{TensorError, rejected};
+use crate::error::{ModelErrorKind as K, display_name};
 
 /// A parsed `external_data` reference.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,25 +25,28 @@ pub struct ExternalRef {
     pub checksum: Option<String>,
 }
 
-fn bad(m: String) -> TensorError {
-    TensorError::Malformed(m)
+fn key(m: String) -> TensorError {
+    rejected(K::BadExternalKey, m)
+}
+fn file(m: String) -> TensorError {
+    rejected(K::ExternalFile, m)
 }
 
 fn parse_u64(key: &str, v: &str) -> Result<u64, TensorError> {
     // Non-negative decimal without sign: "-1" (to EOF in some loaders) and "+5" are refused.
     if v.is_empty() || v.len() > 20 || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad(format!(
+        return Err(self::key(format!(
             "external data {key} {:?} is not an unsigned decimal",
             display_name(v)
         )));
     }
     v.parse()
-        .map_err(|_| bad(format!("external data {key} {v} is out of range")))
+        .map_err(|_| self::key(format!("external data {key} {v} is out of range")))
 }
 
 pub fn parse(t: &TensorProto) -> Result<ExternalRef, TensorError> {
     if !t.raw_data.is_empty() {
-        return Err(bad("external tensor also has raw_data".into()));
+        return Err(rejected(K::BadPayload, "external tensor also has raw_data"));
     }
     let (mut location, mut offset, mut length, mut checksum) = (None, 0, None, None);
     for kv in &t.external_data {
@@ -55,14 +58,14 @@ pub fn parse(t: &TensorProto) -> Result<ExternalRef, TensorError> {
             // Written by some exporters; never used to resolve paths.
             "basepath" => {}
             other => {
-                return Err(bad(format!(
+                return Err(key(format!(
                     "unknown external_data key {:?}",
                     display_name(other)
                 )));
             }
         }
     }
-    let location = location.ok_or_else(|| bad("external data without a location".into()))?;
+    let location = location.ok_or_else(|| key("external data without a location".into()))?;
     Ok(ExternalRef {
         location,
         offset,
@@ -74,10 +77,10 @@ pub fn parse(t: &TensorProto) -> Result<ExternalRef, TensorError> {
 /// Lexical check: relative, normal components only. Never sanitise, only refuse.
 pub fn relative_path(location: &str) -> Result<PathBuf, TensorError> {
     let refuse = |why: &str| {
-        Err(bad(format!(
-            "external data location {:?} {why}",
-            display_name(location)
-        )))
+        Err(rejected(
+            K::PathTraversal,
+            format!("external data location {:?} {why}", display_name(location)),
+        ))
     };
     if location.is_empty() {
         return refuse("is empty");
@@ -119,65 +122,81 @@ pub fn check(
     for (i, c) in comps.iter().enumerate() {
         cur.push(c);
         let md = std::fs::symlink_metadata(&cur)
-            .map_err(|e| bad(format!("external data file {shown:?}: {e}")))?;
+            .map_err(|e| file(format!("external data file {shown:?}: {e}")))?;
         if md.file_type().is_symlink() {
-            return Err(bad(format!(
-                "external data path {shown:?} goes through a symlink"
-            )));
+            return Err(rejected(
+                K::Symlink,
+                format!("external data path {shown:?} goes through a symlink"),
+            ));
         }
         let last = i + 1 == comps.len();
         if !last && !md.is_dir() {
-            return Err(bad(format!(
+            return Err(file(format!(
                 "external data path {shown:?} is not a directory path"
             )));
         }
     }
     let canon = cur
         .canonicalize()
-        .map_err(|e| bad(format!("external data file {shown:?}: {e}")))?;
+        .map_err(|e| file(format!("external data file {shown:?}: {e}")))?;
     if !canon.starts_with(model_dir) {
-        return Err(bad(format!(
-            "external data file {shown:?} is outside the model directory"
-        )));
+        return Err(rejected(
+            K::PathTraversal,
+            format!("external data file {shown:?} is outside the model directory"),
+        ));
     }
     let before = std::fs::symlink_metadata(&cur)
-        .map_err(|e| bad(format!("external data file {shown:?}: {e}")))?;
-    let file = open_beneath(model_dir, &rel, &cur)
-        .map_err(|e| bad(format!("external data file {shown:?}: cannot open: {e}")))?;
-    let md = file
+        .map_err(|e| file(format!("external data file {shown:?}: {e}")))?;
+    let f = open_beneath(model_dir, &rel, &cur).map_err(|e| {
+        // ELOOP/EXDEV: openat2 saw a symlink or an escape that appeared after the lstat walk.
+        let kind = match e.raw_os_error() {
+            Some(libc::ELOOP) => K::Symlink,
+            Some(libc::EXDEV) => K::PathTraversal,
+            _ => K::ExternalFile,
+        };
+        rejected(
+            kind,
+            format!("external data file {shown:?}: cannot open: {e}"),
+        )
+    })?;
+    let md = f
         .metadata()
-        .map_err(|e| bad(format!("external data file {shown:?}: {e}")))?;
+        .map_err(|e| file(format!("external data file {shown:?}: {e}")))?;
     if !md.is_file() {
-        return Err(bad(format!(
+        return Err(file(format!(
             "external data file {shown:?} is not a regular file"
         )));
     }
     if (md.dev(), md.ino()) != (before.dev(), before.ino()) {
-        return Err(bad(format!(
+        return Err(file(format!(
             "external data file {shown:?} changed while opening"
         )));
     }
     if md.nlink() > 1 {
-        return Err(bad(format!(
-            "external data file {shown:?} has {} hard links (refused: it may alias a file outside the model directory)",
-            md.nlink()
-        )));
+        return Err(rejected(
+            K::Hardlink,
+            format!(
+                "external data file {shown:?} has {} hard links (refused: it may alias a file outside the model directory)",
+                md.nlink()
+            ),
+        ));
     }
     let size = md.len();
     if let Some(len) = r.length
         && len != payload
     {
-        return Err(bad(format!(
-            "external data length {len} differs from the payload size {payload}"
-        )));
+        return Err(rejected(
+            K::LengthMismatch,
+            format!("external data length {len} differs from the payload size {payload}"),
+        ));
     }
     let end = r.offset.checked_add(payload).filter(|&e| e <= size).ok_or_else(|| {
-        bad(format!(
+        rejected(K::OutOfBounds, format!(
             "external data {shown:?}: offset {} + length {payload} is past the end of the file ({size} bytes)",
             r.offset
         ))
     })?;
-    Ok((file, r.offset, end - r.offset))
+    Ok((f, r.offset, end - r.offset))
 }
 
 /// Open `rel` beneath `dir` without following any symlink: `openat2(RESOLVE_BENEATH |
@@ -247,7 +266,8 @@ pub fn map(model_dir: &Path, t: &TensorProto, payload: u64) -> Result<Mapped, Te
     if len == 0 {
         return Ok(Mapped(None));
     }
-    let len = usize::try_from(len).map_err(|_| bad("external payload too large".into()))?;
+    let len = usize::try_from(len)
+        .map_err(|_| TensorError::Malformed("external payload too large".into()))?;
     // SAFETY: read-only private mapping; the file was validated above. Concurrent truncation by
     // another process could fault, which is the documented limit of mmap-based loading.
     let m = unsafe {
@@ -256,7 +276,7 @@ pub fn map(model_dir: &Path, t: &TensorProto, payload: u64) -> Result<Mapped, Te
             .len(len)
             .map(&file)
     }
-    .map_err(|e| bad(format!("cannot map external data: {e}")))?;
+    .map_err(|e| TensorError::Malformed(format!("cannot map external data: {e}")))?;
     Ok(Mapped(Some(m)))
 }
 

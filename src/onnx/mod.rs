@@ -5,6 +5,7 @@
 pub mod dtype;
 pub mod external;
 pub mod tensor;
+pub mod validate;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -12,9 +13,9 @@ use std::path::{Path, PathBuf};
 use prost::Message;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use tract_onnx::pb::{GraphProto, ModelProto, NodeProto, TensorProto};
+use tract_onnx::pb::{GraphProto, ModelProto, NodeProto};
 
-use crate::error::{Error, Result, display_name};
+use crate::error::{Error, ModelErrorKind as K, Result};
 
 /// Loading limits (onnx-weights.md §8.2), all with safe defaults.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,8 +30,12 @@ pub struct Limits {
     pub max_rank: usize,
     /// Elements per tensor, after checked multiplication (also the folded-constant budget).
     pub max_elements: u64,
-    /// Memory for one layer's f64 copy (checked before allocating).
+    /// Memory for one layer: its f64 copy plus one slice's Gram matrix (checked before
+    /// allocating; over it, the layer gets status `over_budget`).
     pub layer_memory_budget: u64,
+    /// Declared tensor data of the whole model, inline and external (checked at load, before
+    /// any tensor is decoded; over it, the run fails with `over_budget`).
+    pub model_memory_budget: u64,
     /// Longest name echoed into messages.
     pub max_name_len: usize,
 }
@@ -46,6 +51,8 @@ impl Default for Limits {
             max_rank: 16,
             max_elements: 1u64 << 31,
             layer_memory_budget: 4u64 << 30,
+            // Larger than any published model's weights; registries can lower it.
+            model_memory_budget: 1u64 << 40,
             max_name_len: crate::error::MAX_NAME_IN_MESSAGE,
         }
     }
@@ -125,23 +132,46 @@ impl Model {
 /// Read, decode and validate a model file.
 pub fn load(path: &Path, limits: &Limits) -> Result<Model> {
     let bytes = read_bounded(path, limits.max_file_bytes)?;
-    let sha256 = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>();
-    // prost keeps its recursion limit (100) on: deep-nesting bombs fail to decode.
-    let proto = ModelProto::decode(bytes.as_slice())
-        .map_err(|e| Error::model(path, format!("not a valid ONNX model (protobuf: {e})")))?;
-    let graph = proto
-        .graph
-        .as_ref()
-        .ok_or_else(|| Error::model(path, "not a valid ONNX model: it has no graph"))?;
     let canon = path.canonicalize().map_err(|e| Error::io(path, e))?;
     let dir = canon
         .parent()
         .map(Path::to_path_buf)
-        .ok_or_else(|| Error::model(path, "the model file has no parent directory"))?;
-    validate_graph(graph, &dir, limits, 0, "").map_err(|m| Error::model(path, m))?;
+        .ok_or_else(|| Error::model(path, K::NotOnnx, "the model file has no parent directory"))?;
+    load_bytes(&bytes, path, &dir, limits)
+}
+
+/// Decode and validate a model already in memory. `path` names it in messages; `dir` is the
+/// directory that external data must stay inside (it should be canonical). This is the entry
+/// point for fuzzing: everything `load` does after reading the file.
+pub fn load_bytes(bytes: &[u8], path: &Path, dir: &Path, limits: &Limits) -> Result<Model> {
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(Error::model(
+            path,
+            K::TooLarge,
+            format!(
+                "model is {} bytes, over the {}-byte limit for a protobuf model (use external data)",
+                bytes.len(),
+                limits.max_file_bytes
+            ),
+        ));
+    }
+    let sha256 = Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    // prost keeps its recursion limit (100) on: deep-nesting bombs fail to decode.
+    let proto = ModelProto::decode(bytes).map_err(|e| {
+        Error::model(
+            path,
+            decode_error_kind(&e, bytes),
+            format!("not a valid ONNX model (protobuf: {e})"),
+        )
+    })?;
+    let graph = proto
+        .graph
+        .as_ref()
+        .ok_or_else(|| Error::model(path, K::NotOnnx, "not a valid ONNX model: it has no graph"))?;
+    validate::model(graph, dir, limits).map_err(|(kind, m)| Error::model(path, kind, m))?;
     let info = ModelInfo {
         file: path.display().to_string(),
         sha256,
@@ -164,7 +194,7 @@ pub fn load(path: &Path, limits: &Limits) -> Result<Model> {
     Ok(Model {
         proto,
         path: path.to_path_buf(),
-        dir,
+        dir: dir.to_path_buf(),
         info,
         limits: limits.clone(),
     })
@@ -174,11 +204,12 @@ fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let md = file.metadata().map_err(|e| Error::io(path, e))?;
     if !md.is_file() {
-        return Err(Error::model(path, "not a regular file"));
+        return Err(Error::model(path, K::NotOnnx, "not a regular file"));
     }
     if md.len() > max {
         return Err(Error::model(
             path,
+            K::TooLarge,
             format!(
                 "file is {} bytes, over the {max}-byte limit for a protobuf model (use external data)",
                 md.len()
@@ -192,74 +223,33 @@ fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>> {
     if bytes.len() as u64 > max {
         return Err(Error::model(
             path,
+            K::TooLarge,
             format!("file grew past the {max}-byte limit"),
         ));
     }
     Ok(bytes)
 }
 
-fn check_tensor(
-    t: &TensorProto,
-    dir: &Path,
-    limits: &Limits,
-    what: &str,
-) -> std::result::Result<(), String> {
-    tensor::validate(dir, t, limits).map_err(|e| format!("{what} {:?}: {e}", display_name(&t.name)))
-}
-
-/// Structure limits and every tensor's header/payload, recursively through subgraphs.
-fn validate_graph(
-    g: &GraphProto,
-    dir: &Path,
-    limits: &Limits,
-    depth: usize,
-    path: &str,
-) -> std::result::Result<(), String> {
-    let at = if path.is_empty() {
-        String::new()
+/// Class of a protobuf decoding failure. Input that ends inside a field is `truncated` when it
+/// starts like a ModelProto (field 1, `ir_version`, which every exporter writes first); anything
+/// else is `not_onnx`, and a nesting bomb is `too_deep`.
+fn decode_error_kind(e: &prost::DecodeError, bytes: &[u8]) -> K {
+    let msg = e.to_string();
+    if msg.contains("recursion limit") {
+        return K::TooDeep;
+    }
+    let ends_early = [
+        "buffer underflow",
+        "invalid varint",
+        "delimited length exceeded",
+    ]
+    .iter()
+    .any(|m| msg.contains(m));
+    if ends_early && bytes.first() == Some(&0x08) {
+        K::Truncated
     } else {
-        format!(" in subgraph {}", display_name(path))
-    };
-    if depth > limits.max_subgraph_depth {
-        return Err(format!(
-            "subgraphs nested deeper than {}{at}",
-            limits.max_subgraph_depth
-        ));
+        K::NotOnnx
     }
-    if g.node.len() > limits.max_nodes {
-        return Err(format!(
-            "{} nodes exceed the limit {}{at}",
-            g.node.len(),
-            limits.max_nodes
-        ));
-    }
-    let inits = g.initializer.len() + g.sparse_initializer.len();
-    if inits > limits.max_initializers {
-        return Err(format!(
-            "{inits} initializers exceed the limit {}{at}",
-            limits.max_initializers
-        ));
-    }
-    let attrs: usize = g.node.iter().map(|n| n.attribute.len()).sum();
-    if attrs > limits.max_attributes {
-        return Err(format!(
-            "{attrs} attributes exceed the limit {}{at}",
-            limits.max_attributes
-        ));
-    }
-    for t in &g.initializer {
-        check_tensor(t, dir, limits, &format!("initializer{at}"))?;
-    }
-    for s in &g.sparse_initializer {
-        for t in s.values.iter().chain(s.indices.iter()) {
-            check_tensor(t, dir, limits, &format!("sparse initializer{at}"))?;
-        }
-        tensor::shape_of(&s.dims, limits).map_err(|e| format!("sparse initializer{at}: {e}"))?;
-    }
-    for (i, n) in g.node.iter().enumerate() {
-        validate_node(n, i, dir, limits, depth, path)?;
-    }
-    Ok(())
 }
 
 /// Node label for paths and messages: its name, or `#<index>` when unnamed (§9).
@@ -268,44 +258,5 @@ pub fn node_label(n: &NodeProto, index: usize) -> String {
         format!("#{index}")
     } else {
         n.name.clone()
-    }
-}
-
-fn validate_node(
-    n: &NodeProto,
-    index: usize,
-    dir: &Path,
-    limits: &Limits,
-    depth: usize,
-    path: &str,
-) -> std::result::Result<(), String> {
-    let label = node_label(n, index);
-    for a in &n.attribute {
-        let what = format!(
-            "attribute {} of node {}",
-            display_name(&a.name),
-            display_name(&label)
-        );
-        for t in a.t.iter().chain(a.tensors.iter()) {
-            check_tensor(t, dir, limits, &what)?;
-        }
-        for s in a.sparse_tensor.iter().chain(a.sparse_tensors.iter()) {
-            for t in s.values.iter().chain(s.indices.iter()) {
-                check_tensor(t, dir, limits, &what)?;
-            }
-        }
-        for g in a.g.iter().chain(a.graphs.iter()) {
-            let sub = format!("{}{label}/{}", sub_prefix(path), a.name);
-            validate_graph(g, dir, limits, depth + 1, &sub)?;
-        }
-    }
-    Ok(())
-}
-
-fn sub_prefix(path: &str) -> String {
-    if path.is_empty() {
-        String::new()
-    } else {
-        format!("{path}/")
     }
 }

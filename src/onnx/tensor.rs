@@ -6,14 +6,32 @@ use tract_onnx::pb::{SparseTensorProto, TensorProto};
 
 use super::dtype::{self, TypedField, id};
 use super::{Limits, Model, external};
+use crate::error::ModelErrorKind as K;
 
 /// A per-tensor problem. The caller decides whether it fails the run (load-time validation) or
 /// only the layer (decoding for analysis).
 #[derive(Clone, Debug, PartialEq)]
 pub enum TensorError {
     Unsupported(String),
+    /// A problem found while decoding or folding (becomes a layer status).
     Malformed(String),
-    OverBudget { bytes: u64, budget: u64 },
+    OverBudget {
+        bytes: u64,
+        budget: u64,
+    },
+    /// A loading rule broken (§8.1): fails the run at load time with this class.
+    Rejected {
+        kind: K,
+        what: String,
+    },
+}
+
+/// A broken loading rule of class `kind`.
+pub fn rejected(kind: K, what: impl Into<String>) -> TensorError {
+    TensorError::Rejected {
+        kind,
+        what: what.into(),
+    }
 }
 
 impl std::fmt::Display for TensorError {
@@ -21,6 +39,7 @@ impl std::fmt::Display for TensorError {
         match self {
             TensorError::Unsupported(d) => write!(f, "unsupported dtype {d}"),
             TensorError::Malformed(m) => f.write_str(m),
+            TensorError::Rejected { what, .. } => f.write_str(what),
             TensorError::OverBudget { bytes, budget } => {
                 write!(
                     f,
@@ -42,25 +61,31 @@ pub struct Dense {
 /// Checked shape: dims non-negative, rank and element count within the limits.
 pub fn shape_of(dims: &[i64], limits: &Limits) -> Result<(Vec<usize>, usize), TensorError> {
     if dims.len() > limits.max_rank {
-        return Err(TensorError::Malformed(format!(
-            "rank {} exceeds the limit {}",
-            dims.len(),
-            limits.max_rank
-        )));
+        return Err(rejected(
+            K::TooLarge,
+            format!("rank {} exceeds the limit {}", dims.len(), limits.max_rank),
+        ));
     }
     let mut shape = Vec::with_capacity(dims.len());
     let mut count: usize = 1;
     for &d in dims {
-        let d = usize::try_from(d)
-            .map_err(|_| TensorError::Malformed(format!("negative dimension {d} in {dims:?}")))?;
+        let d = usize::try_from(d).map_err(|_| {
+            rejected(
+                K::NegativeDim,
+                format!("negative dimension {d} in {dims:?}"),
+            )
+        })?;
         count = count
             .checked_mul(d)
             .filter(|&c| c as u64 <= limits.max_elements)
             .ok_or_else(|| {
-                TensorError::Malformed(format!(
-                    "dims {dims:?} hold more than {} elements",
-                    limits.max_elements
-                ))
+                rejected(
+                    K::DimOverflow,
+                    format!(
+                        "dims {dims:?} hold more than {} elements",
+                        limits.max_elements
+                    ),
+                )
             })?;
         shape.push(d);
     }
@@ -111,7 +136,8 @@ pub fn is_external(t: &TensorProto) -> bool {
 /// Exactly one payload, of the right kind and exact length (§7.1). Returns the payload kind and
 /// the raw byte length it must have.
 pub fn check_payload(t: &TensorProto, count: usize) -> Result<(Payload, u64), TensorError> {
-    let mal = |m: String| Err(TensorError::Malformed(m));
+    let mal = |m: String| Err(rejected(K::BadPayload, m));
+    let short = |m: String| Err(rejected(K::LengthMismatch, m));
     if t.segment.is_some() {
         return mal("segmented (chunked) tensors are obsolete and not supported".into());
     }
@@ -139,7 +165,7 @@ pub fn check_payload(t: &TensorProto, count: usize) -> Result<(Payload, u64), Te
     let bits = (count as u64).checked_mul(layout.bits);
     let bytes = bits
         .map(|b| b.div_ceil(8))
-        .ok_or_else(|| TensorError::Malformed("payload size overflows".into()))?;
+        .ok_or_else(|| rejected(K::DimOverflow, "payload size overflows"))?;
     if sources == 0 {
         return if count == 0 {
             Ok((Payload::Empty, 0))
@@ -152,7 +178,7 @@ pub fn check_payload(t: &TensorProto, count: usize) -> Result<(Payload, u64), Te
     }
     if !t.raw_data.is_empty() {
         if t.raw_data.len() as u64 != bytes {
-            return mal(format!(
+            return short(format!(
                 "raw_data has {} bytes, dims and dtype {} need {bytes}",
                 t.raw_data.len(),
                 dtype::name(t.data_type)
@@ -174,7 +200,7 @@ pub fn check_payload(t: &TensorProto, count: usize) -> Result<(Payload, u64), Te
     };
     let have = typed_len(t, field) as u64;
     if want != Some(have) {
-        return mal(format!(
+        return short(format!(
             "{} has {have} entries, dims need {}",
             field.name(),
             want.map_or_else(|| "too many".to_string(), |w| w.to_string())
@@ -186,21 +212,25 @@ pub fn check_payload(t: &TensorProto, count: usize) -> Result<(Payload, u64), Te
 /// Validate a tensor's header and payload without decoding values: the load-time pass that turns
 /// a malformed file into exit code 2. External references are opened and bounds-checked.
 /// Unknown or undecodable dtypes pass here (they become a per-layer status).
+/// Returns the payload's size in bytes (0 for an undecodable dtype).
 pub fn validate(
     model_dir: &std::path::Path,
     t: &TensorProto,
     limits: &Limits,
-) -> Result<(), TensorError> {
+) -> Result<u64, TensorError> {
     let (_, count) = shape_of(&t.dims, limits)?;
-    match check_payload(t, count) {
-        Ok((Payload::External, bytes)) => external::check(model_dir, t, bytes).map(|_| ()),
+    let checked = check_payload(t, count);
+    let bytes = checked.as_ref().map_or(0, |&(_, b)| b);
+    match checked {
+        Ok((Payload::External, bytes)) => external::check(model_dir, t, bytes).map(|_| bytes),
         Ok(_) | Err(TensorError::Unsupported(_)) => {
             if !is_external(t) && !t.external_data.is_empty() {
-                return Err(TensorError::Malformed(
-                    "external_data entries on a tensor whose data_location is not EXTERNAL".into(),
+                return Err(rejected(
+                    K::BadPayload,
+                    "external_data entries on a tensor whose data_location is not EXTERNAL",
                 ));
             }
-            Ok(())
+            Ok(bytes)
         }
         Err(e) => Err(e),
     }

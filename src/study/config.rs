@@ -180,6 +180,8 @@ pub struct Study {
     /// Absolute or study-relative model paths resolved against the study file's directory.
     pub model_paths: Vec<PathBuf>,
     pub output: Option<PathBuf>,
+    /// Loading limits and memory budgets (CLI `--max-layer-bytes`, `--max-model-bytes`).
+    pub limits: crate::onnx::Limits,
 }
 
 impl Study {
@@ -202,6 +204,7 @@ impl Study {
             options,
             model_paths,
             output,
+            limits: crate::onnx::Limits::default(),
         };
         study.check()?;
         Ok(study)

@@ -25,6 +25,9 @@ pub struct ModelResult {
     /// "analysed", "reused" (from a saved analysis) or "failed".
     pub status: String,
     pub error: Option<String>,
+    /// Class of a rejected model file (`truncated`, `path_traversal`, …), when that was the error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<crate::error::ModelErrorKind>,
     pub seconds: f64,
     #[serde(skip)]
     pub analysis: Option<ModelAnalysis>,
@@ -100,17 +103,19 @@ pub fn run(study: &Study, out: &OutDir, progress: &dyn Progress) -> Result<Study
     for (i, (entry, path)) in study.spec.models.iter().zip(&study.model_paths).enumerate() {
         progress.model_started(i, total, &entry.name);
         let t = Instant::now();
-        let (status, sha, analysis, error) =
+        let (status, sha, analysis, error, error_kind) =
             match model_analysis(study, out, &entry.name, path, compute, progress) {
                 Ok((sha, a, reused)) => (
                     if reused { "reused" } else { "analysed" },
                     Some(sha),
                     Some(a),
                     None,
+                    None,
                 ),
                 Err(e) => {
                     tracing::error!("{e}");
-                    ("failed", None, None, Some(e.to_string()))
+                    let kind = e.model_kind();
+                    ("failed", None, None, Some(e.to_string()), kind)
                 }
             };
         progress.model_finished(&entry.name, status);
@@ -124,6 +129,7 @@ pub fn run(study: &Study, out: &OutDir, progress: &dyn Progress) -> Result<Study
             top5_error: entry.top5_error,
             status: status.to_string(),
             error,
+            error_kind,
             seconds: t.elapsed().as_secs_f64(),
             analysis,
         });
@@ -207,7 +213,7 @@ fn model_analysis(
             out.path().display()
         )));
     }
-    let a = analysis::analyze_file_with_progress(path, &study.options, &|d, t| {
+    let a = analysis::analyze_file_with_progress(path, &study.options, &study.limits, &|d, t| {
         progress.layer_done(d, t)
     })?;
     cache::save(out, name, &key, &a)?;

@@ -15,7 +15,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tract_onnx::pb::{GraphProto, NodeProto};
 
-use crate::error::{Error, Result, display_name};
+use crate::error::{Error, ModelErrorKind, Result, display_name};
 use crate::onnx::tensor::{Dense, TensorError};
 use crate::onnx::{Model, dtype, node_label, tensor};
 use crate::options::{AnalysisOptions, GroupedConv, LayerSource};
@@ -137,9 +137,17 @@ pub struct WeightMatrix {
 /// A per-layer problem: a layer status, not a run failure (onnx-weights.md §8.2).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum LayerProblem {
-    InvalidValues { nan: usize, inf: usize },
+    InvalidValues {
+        nan: usize,
+        inf: usize,
+    },
     UnsupportedDtype(String),
-    OverBudget { bytes: u64, budget: u64 },
+    OverBudget {
+        bytes: u64,
+        budget: u64,
+    },
+    /// Every value is zero: there is no spectrum to fit (and WeightWatcher's fits divide by it).
+    Degenerate(String),
     Malformed(String),
 }
 
@@ -149,6 +157,7 @@ impl LayerProblem {
             LayerProblem::InvalidValues { .. } => "invalid_values",
             LayerProblem::UnsupportedDtype(_) => "unsupported_dtype",
             LayerProblem::OverBudget { .. } => "over_budget",
+            LayerProblem::Degenerate(_) => "degenerate",
             LayerProblem::Malformed(_) => "malformed",
         }
     }
@@ -167,6 +176,7 @@ impl fmt::Display for LayerProblem {
                     "needs {bytes} bytes, over the per-layer budget of {budget}"
                 )
             }
+            LayerProblem::Degenerate(m) => write!(f, "degenerate weight: {m}"),
             LayerProblem::Malformed(m) => write!(f, "malformed weight: {m}"),
         }
     }
@@ -176,7 +186,9 @@ impl From<TensorError> for LayerProblem {
     fn from(e: TensorError) -> Self {
         match e {
             TensorError::Unsupported(d) => LayerProblem::UnsupportedDtype(d),
-            TensorError::Malformed(m) => LayerProblem::Malformed(m),
+            TensorError::Malformed(m) | TensorError::Rejected { what: m, .. } => {
+                LayerProblem::Malformed(m)
+            }
             TensorError::OverBudget { bytes, budget } => LayerProblem::OverBudget { bytes, budget },
         }
     }
@@ -229,7 +241,7 @@ pub fn extract<'m>(model: &'m Model, opts: &AnalysisOptions) -> Result<Extractio
                 next_id: 0,
             };
             w.graph(model.graph(), String::new())
-                .map_err(|m| Error::model(model.path(), m))?;
+                .map_err(|m| Error::model(model.path(), ModelErrorKind::DuplicateName, m))?;
             let used = std::mem::take(&mut w.used_leaves);
             report_unused_constants(&mut x, model.graph(), &used);
         }
@@ -251,6 +263,7 @@ impl Extraction<'_> {
             .recipes
             .get(idx)
             .ok_or_else(|| LayerProblem::Malformed("no recipe for layer".into()))?;
+        layer_budget(&layer.view, self.model.limits().layer_memory_budget)?;
         let mut ev = Eval::new(self.model);
         let mut t = ev.eval(&r.expr)?;
         if self.fold_bn
@@ -267,6 +280,12 @@ impl Extraction<'_> {
         if nan + inf > 0 {
             return Err(LayerProblem::InvalidValues { nan, inf });
         }
+        if t.data.iter().all(|&v| v == 0.0) {
+            return Err(LayerProblem::Degenerate(format!(
+                "all {} values are zero",
+                t.data.len()
+            )));
+        }
         let v = &layer.view;
         let data = view::slices_of(&r.layout, v, &t).map_err(LayerProblem::Malformed)?;
         Ok(WeightMatrix {
@@ -280,6 +299,23 @@ impl Extraction<'_> {
     pub fn model(&self) -> &Model {
         self.model
     }
+}
+
+/// The per-layer memory budget covers the f64 copy of every slice plus one slice's Gram matrix
+/// (min(rows, cols)² f64), checked before anything is decoded (onnx-weights.md §8.2).
+fn layer_budget(v: &MatrixView, budget: u64) -> std::result::Result<(), LayerProblem> {
+    let (r, c, s) = (v.rows as u64, v.cols as u64, v.slices as u64);
+    let side = r.min(c);
+    let bytes = r
+        .checked_mul(c)
+        .and_then(|x| x.checked_mul(s))
+        .and_then(|x| x.checked_add(side.checked_mul(side)?))
+        .and_then(|x| x.checked_mul(8))
+        .unwrap_or(u64::MAX);
+    if bytes > budget {
+        return Err(LayerProblem::OverBudget { bytes, budget });
+    }
+    Ok(())
 }
 
 /// W′[o,…] = W[o,…]·γ_o/√(σ²_o + ε) (onnx-weights.md §6, `fold_bn`).
@@ -493,7 +529,7 @@ impl<'m> Walker<'_, 'm> {
                 let reason = match e {
                     TensorError::Unsupported(_) => "unsupported dtype",
                     TensorError::OverBudget { .. } => "over budget",
-                    TensorError::Malformed(_) => "malformed",
+                    TensorError::Malformed(_) | TensorError::Rejected { .. } => "malformed",
                 };
                 return self.skip(Some(id), name, &op, reason, e.to_string());
             }
