@@ -75,10 +75,24 @@ pub fn output_dir(study: &Study, out: Option<&Path>) -> Result<PathBuf> {
 }
 
 pub fn run(study: &Study, out: &OutDir, progress: &dyn Progress) -> Result<StudyOutcome> {
-    let t0 = Instant::now();
     let compute = [Stage::Eigensolve, Stage::MpFit, Stage::PowerlawFit]
         .iter()
         .any(|s| study.has(*s));
+    run_with(study, out, progress, compute)
+}
+
+/// As `run`, from saved analyses only: a model without one is failed, never recomputed (merges).
+pub fn run_saved(study: &Study, out: &OutDir, progress: &dyn Progress) -> Result<StudyOutcome> {
+    run_with(study, out, progress, false)
+}
+
+fn run_with(
+    study: &Study,
+    out: &OutDir,
+    progress: &dyn Progress,
+    compute: bool,
+) -> Result<StudyOutcome> {
+    let t0 = Instant::now();
     let total = study.spec.models.len();
     let mut models = Vec::with_capacity(total);
     for (i, (entry, path)) in study.spec.models.iter().zip(&study.model_paths).enumerate() {
