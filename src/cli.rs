@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
 use crate::options::{AnalysisConfig, AnalysisOptions, AnalysisOverrides, Preset};
+use crate::study::shard;
 use crate::{onnx, report, weights};
 
 #[derive(Parser, Debug)]
@@ -88,6 +89,14 @@ struct StudyArgs {
     stages: Option<Vec<String>>,
     #[command(flatten)]
     limits: LimitArgs,
+    /// Analyse only shard K of N (models i with i mod N = K−1); writes saved analyses and
+    /// shards/K-of-N.json, no report. Combine shards with --merge.
+    #[arg(long, value_name = "K/N", conflicts_with = "merge")]
+    shard: Option<String>,
+    /// Combine the outputs of `--shard` runs (directories) into the full report, recomputing
+    /// nothing.
+    #[arg(long, value_name = "SHARD_DIR", num_args = 1..)]
+    merge: Vec<PathBuf>,
 }
 
 /// Memory budgets for untrusted models (onnx-weights.md §8.2).
@@ -335,9 +344,14 @@ fn study(a: &StudyArgs) -> Result<ExitCode> {
     let dir = crate::study::run::output_dir(&study, a.out.as_deref())?;
     let out = report::output::OutDir::create(&dir)?;
     let progress = progress::Bars::new();
-    let outcome = crate::study::run(&study, &out, &progress)?;
+    let shard = a.shard.as_deref().map(shard::Shard::parse).transpose()?;
+    let outcome = match shard {
+        Some(k) => shard::run_shard(&study, k, &out, &progress)?.0,
+        None if !a.merge.is_empty() => shard::merge(&study, &a.merge, &out, &progress)?,
+        None => crate::study::run(&study, &out, &progress)?,
+    };
     progress.finish();
-    if study.has(crate::study::Stage::Report) {
+    if study.has(crate::study::Stage::Report) && shard.is_none() {
         report::study::write(&study, &outcome, &out)?;
     }
     print_study_result(&outcome);

@@ -84,6 +84,10 @@ pub enum Eigensolver {
     Gram,
     /// Full f64 SVD, singular values only (the reference path, for checking).
     Svd,
+    /// [EXT] Gram matrix in f32 (≈2× faster GEMM), then the f64 symmetric eigensolver. Top
+    /// eigenvalues agree to ~1e-7 relative; the small end of square layers does not (so
+    /// matrix_rank, entropy and the MP bulk can move). Opt-in and recorded in the options.
+    Gram32,
 }
 
 /// `norm`/`log_norm` as ‖W‖²_F (WW 0.7.x) or ‖W‖_F (WW 0.2.7, the Nature 2021 tables).

@@ -1,5 +1,7 @@
 //! One weight layer → its rows of `details`: spectra, fits and metrics in pipeline order.
 
+use faer::Par;
+
 use crate::fits::{self, FitStatus, MpFit, PowerLawFit};
 use crate::metrics::norms::{self, SpectrumMetrics};
 use crate::metrics::randomize::{self, StreamKey};
@@ -25,6 +27,8 @@ pub(crate) struct RowPlan<'a> {
     pub matrices: Vec<MatrixRef<'a>>,
     /// The conv factor c/2 of methods.md §2.4 (1 for dense rows).
     pub scale_sq: f64,
+    /// Threads inside the eigensolver: `Par::Seq` unless the layer runs alone (`spectra::cost`).
+    pub par: Par,
 }
 
 /// Cut a decoded layer into rows: pooled (one row, all slices) or one row per conv slice.
@@ -33,6 +37,7 @@ pub(crate) fn plan_rows<'a>(
     dims: Dims,
     w: &'a WeightMatrix,
     opts: &AnalysisOptions,
+    par: Par,
 ) -> Result<Vec<RowPlan<'a>>, spectra::SpectrumError> {
     let size = w.rows * w.cols;
     let matrices = (0..w.slices)
@@ -56,6 +61,7 @@ pub(crate) fn plan_rows<'a>(
             slice_id: (!opts.pool).then_some(0),
             matrices,
             scale_sq: scale(1),
+            par,
         }]);
     }
     let rf = matrices.len();
@@ -68,6 +74,7 @@ pub(crate) fn plan_rows<'a>(
             slice_id: Some(p),
             matrices: vec![m],
             scale_sq: scale(rf),
+            par,
         })
         .collect())
 }
@@ -77,7 +84,8 @@ pub(crate) fn analyse_row(
     plan: &RowPlan<'_>,
     opts: &AnalysisOptions,
 ) -> Result<(Row, RowEsd), spectra::SpectrumError> {
-    let spec = spectra::row_spectrum(&plan.matrices, plan.scale_sq, opts.eigensolver)?;
+    let spec =
+        spectra::row_spectrum_par(&plan.matrices, plan.scale_sq, opts.eigensolver, plan.par)?;
     let mut row = identity(plan.layer, plan.slice_id, &plan.dims);
     let sm = norms::spectrum_metrics(&spec, plan.dims.n, opts);
     let pl = fits::fit_power_law(&spec.evals, opts);

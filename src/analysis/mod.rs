@@ -1,6 +1,8 @@
 //! The per-model pipeline: load → extract weight layers → per row: spectra, fits, metrics →
-//! summary. Layers run in parallel (rayon) and are collected in layer order, so the output does
-//! not depend on the thread count.
+//! summary. Big layers (`spectra::cost`) run one at a time with the eigensolver's own threads,
+//! so two of them never hold memory at once; the rest run side by side over rayon. Outcomes are
+//! collected in layer order and both paths compute the same numbers, so the output does not
+//! depend on the thread count.
 
 mod layer;
 
@@ -8,6 +10,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use faer::Par;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +21,7 @@ use crate::metrics::row::Row;
 use crate::metrics::summary::{self, Summary};
 use crate::onnx::{self, Limits, ModelInfo};
 use crate::options::{AnalysisOptions, Quirk};
+use crate::spectra;
 use crate::weights::{self, Extraction, WeightLayer};
 
 /// A weight layer that produced no row, and why.
@@ -70,15 +74,25 @@ pub fn analyze_file_with_progress(
     let t2 = Instant::now();
     let total = extraction.layers.len();
     let done = AtomicUsize::new(0);
-    let outcomes: Vec<LayerOutcome> = extraction
-        .layers
-        .par_iter()
-        .map(|l| {
-            let o = analyse_layer(&extraction, l, opts);
-            on_layer(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-            o
-        })
+    let run = |(i, l): (usize, &WeightLayer), par: Par| {
+        let o = analyse_layer(&extraction, l, opts, par);
+        on_layer(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+        (i, o)
+    };
+    let big = |l: &WeightLayer| spectra::cost::is_big(l.view.rows, l.view.cols, l.view.slices);
+    let layers = &extraction.layers;
+    let mut outcomes: Vec<(usize, LayerOutcome)> = (layers.iter().enumerate())
+        .filter(|(_, l)| big(l))
+        .map(|il| run(il, Par::rayon(0)))
         .collect();
+    outcomes.extend(
+        (layers.par_iter().enumerate())
+            .filter(|(_, l)| !big(l))
+            .map(|il| run(il, Par::Seq))
+            .collect::<Vec<_>>(),
+    );
+    outcomes.sort_by_key(|(i, _)| *i);
+    let outcomes = outcomes.into_iter().map(|(_, o)| o).collect();
     let t3 = Instant::now();
     Ok(assemble(
         &model,
@@ -152,7 +166,12 @@ fn skip(layer: &WeightLayer, reason: &str, detail: String) -> LayerOutcome {
 }
 
 /// One layer: size filter, decode, then its rows. A per-layer problem becomes a row status.
-fn analyse_layer(ex: &Extraction<'_>, layer: &WeightLayer, opts: &AnalysisOptions) -> LayerOutcome {
+fn analyse_layer(
+    ex: &Extraction<'_>,
+    layer: &WeightLayer,
+    opts: &AnalysisOptions,
+    par: Par,
+) -> LayerOutcome {
     let dims = layer.view.dims(layer.kind, opts.quirk(Quirk::ConvNmSwap));
     if let Some(why) = weights::size_filter(&dims, opts) {
         return skip(layer, "size filter", why);
@@ -163,7 +182,7 @@ fn analyse_layer(ex: &Extraction<'_>, layer: &WeightLayer, opts: &AnalysisOption
         Ok(w) => w,
         Err(problem) => return problem_row(layer, &dims, problem.status(), problem.to_string()),
     };
-    let plans = match layer::plan_rows(layer, dims, &w, opts) {
+    let plans = match layer::plan_rows(layer, dims, &w, opts, par) {
         Ok(p) => p,
         Err(e) => return problem_row(layer, &dims, "malformed", e.to_string()),
     };

@@ -1,12 +1,19 @@
 //! The empirical spectral density (methods.md §4): eigenvalues λ = σ² of every matrix of a row.
 //!
-//! Two solvers. `Gram` (default) forms the Gram matrix of the smaller side in f64 and runs a
+//! Three solvers. `Gram` (default) forms the Gram matrix of the smaller side in f64 and runs a
 //! symmetric eigensolver; `Svd` takes full f64 singular values, the reference path that WW runs
-//! (LAPACK gesdd). Both run sequentially inside one matrix (`Par::Seq`): rows are parallelised
-//! over layers instead, so results never depend on the thread count.
+//! (LAPACK gesdd); `Gram32` (opt-in) forms the Gram matrix in f32 and solves it in f64.
+//!
+//! Parallelism is chosen by the caller (`Par`): small matrices run sequentially inside one
+//! matrix while rows run in parallel over layers; big matrices run one at a time with faer's own
+//! parallelism (see `cost`). faer splits GEMM and the eigensolver's updates over output blocks,
+//! never over a reduction, so the values do not depend on the thread count (tested below).
+
+pub mod cost;
 
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::{evd, svd};
+use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, MatRef, Par};
 use serde::Serialize;
 
@@ -68,12 +75,22 @@ pub fn row_spectrum(
     scale_sq: f64,
     solver: Eigensolver,
 ) -> Result<Spectrum, SpectrumError> {
+    row_spectrum_par(matrices, scale_sq, solver, Par::Seq)
+}
+
+/// As `row_spectrum`, with `par` threads inside each matrix (for big layers run one at a time).
+pub fn row_spectrum_par(
+    matrices: &[MatrixRef<'_>],
+    scale_sq: f64,
+    solver: Eigensolver,
+    par: Par,
+) -> Result<Spectrum, SpectrumError> {
     let mut out = Spectrum {
-        from_gram: solver == Eigensolver::Gram,
+        from_gram: solver != Eigensolver::Svd,
         ..Spectrum::default()
     };
     for a in matrices {
-        let mut sv = singular_values(a, solver)?;
+        let mut sv = singular_values_par(a, solver, par)?;
         if scale_sq != 1.0 {
             // WW scales W before the SVD; scaling σ afterwards differs only by rounding (§2.4).
             let s = scale_sq.sqrt();
@@ -88,12 +105,33 @@ pub fn row_spectrum(
 
 /// All min(rows, cols) singular values of one matrix, ascending, in f64.
 pub fn singular_values(a: &MatrixRef<'_>, solver: Eigensolver) -> Result<Vec<f64>, SpectrumError> {
+    singular_values_par(a, solver, Par::Seq)
+}
+
+/// As `singular_values`, with `par` threads inside the matrix.
+pub fn singular_values_par(
+    a: &MatrixRef<'_>,
+    solver: Eigensolver,
+    par: Par,
+) -> Result<Vec<f64>, SpectrumError> {
     if a.rows == 0 || a.cols == 0 {
         return Ok(Vec::new());
     }
-    let mut sv = match solver {
-        Eigensolver::Svd => svd_values(a)?,
-        Eigensolver::Gram => gram_eigenvalues(a)?
+    let no_conv = |_| SpectrumError::NoConvergence {
+        rows: a.rows,
+        cols: a.cols,
+    };
+    let evals = match solver {
+        Eigensolver::Svd => None,
+        Eigensolver::Gram => Some(symmetric_eigen_par(gram_lower(a, par).as_ref(), None, par)),
+        Eigensolver::Gram32 => Some(symmetric_eigen_par(gram32_lower(a, par).as_ref(), None, par)),
+    };
+    let mut sv = match evals {
+        // The SVD is the checking path: always sequential, its parallel bidiagonalisation
+        // rounds differently with the thread count.
+        None => svd_values(a, Par::Seq)?,
+        Some(e) => e
+            .map_err(no_conv)?
             .into_iter()
             // Rounding can leave tiny negative eigenvalues of a PSD matrix: they are zeros.
             .map(|l| l.max(0.0).sqrt())
@@ -116,19 +154,72 @@ pub fn gram(a: &MatrixRef<'_>) -> faer::Mat<f64> {
     g
 }
 
-/// Eigenvalues (ascending) of the smaller-side Gram matrix.
-fn gram_eigenvalues(a: &MatrixRef<'_>) -> Result<Vec<f64>, SpectrumError> {
-    let g = gram(a);
-    symmetric_eigen(g.as_ref(), None).map_err(|_| SpectrumError::NoConvergence {
-        rows: a.rows,
-        cols: a.cols,
-    })
+/// The lower triangle (diagonal included) of the smaller-side Gram matrix, in f64. Only the
+/// lower triangle is formed: half the flops of a full product, and all the eigensolver reads.
+pub fn gram_lower(a: &MatrixRef<'_>, par: Par) -> faer::Mat<f64> {
+    let m = a.faer();
+    let k = a.rows.min(a.cols);
+    let mut g = faer::Mat::<f64>::zeros(k, k);
+    let (lhs, rhs) = if a.rows >= a.cols {
+        (m.transpose(), m)
+    } else {
+        (m, m.transpose())
+    };
+    triangular::matmul(
+        g.as_mut(),
+        BlockStructure::TriangularLower,
+        Accum::Replace,
+        lhs,
+        BlockStructure::Rectangular,
+        rhs,
+        BlockStructure::Rectangular,
+        1.0,
+        par,
+    );
+    g
+}
+
+/// As `gram_lower`, with the product in f32 (inputs rounded to f32), widened to f64 for the
+/// eigensolver: f32 GEMM runs at about twice the f64 rate.
+pub fn gram32_lower(a: &MatrixRef<'_>, par: Par) -> faer::Mat<f64> {
+    // Rounding to f32 is the point of this path; values beyond f32 range become ±∞ and the
+    // eigensolver reports no convergence rather than a wrong spectrum.
+    let data32: Vec<f32> = a.data.iter().map(|&x| x as f32).collect();
+    let m32 = MatRef::from_row_major_slice(&data32, a.rows, a.cols);
+    let k = a.rows.min(a.cols);
+    let mut g = faer::Mat::<f32>::zeros(k, k);
+    let (lhs, rhs) = if a.rows >= a.cols {
+        (m32.transpose(), m32)
+    } else {
+        (m32, m32.transpose())
+    };
+    triangular::matmul(
+        g.as_mut(),
+        BlockStructure::TriangularLower,
+        Accum::Replace,
+        lhs,
+        BlockStructure::Rectangular,
+        rhs,
+        BlockStructure::Rectangular,
+        1.0f32,
+        par,
+    );
+    faer::Mat::<f64>::from_fn(k, k, |i, j| if i >= j { f64::from(g[(i, j)]) } else { 0.0 })
 }
 
 /// Eigenvalues of a symmetric matrix (lower triangle read), optionally with eigenvectors in `u`.
 pub fn symmetric_eigen(
     g: MatRef<'_, f64>,
     u: Option<faer::MatMut<'_, f64>>,
+) -> Result<Vec<f64>, evd::EvdError> {
+    symmetric_eigen_par(g, u, Par::Seq)
+}
+
+/// As `symmetric_eigen`, with `par` threads.
+pub fn symmetric_eigen_par(
+    g: MatRef<'_, f64>,
+    u: Option<faer::MatMut<'_, f64>>,
+    par: Par,
 ) -> Result<Vec<f64>, evd::EvdError> {
     let n = g.nrows();
     let mut s = faer::diag::Diag::<f64>::zeros(n);
@@ -137,20 +228,20 @@ pub fn symmetric_eigen(
     } else {
         evd::ComputeEigenvectors::No
     };
-    let scratch = evd::self_adjoint_evd_scratch::<f64>(n, vectors, Par::Seq, Default::default());
+    let scratch = evd::self_adjoint_evd_scratch::<f64>(n, vectors, par, Default::default());
     let mut buf = MemBuffer::new(scratch);
     evd::self_adjoint_evd(
         g,
         s.as_mut(),
         u,
-        Par::Seq,
+        par,
         MemStack::new(&mut buf),
         Default::default(),
     )?;
     Ok(s.column_vector().iter().copied().collect())
 }
 
-fn svd_values(a: &MatrixRef<'_>) -> Result<Vec<f64>, SpectrumError> {
+fn svd_values(a: &MatrixRef<'_>, par: Par) -> Result<Vec<f64>, SpectrumError> {
     let m = a.faer();
     let k = a.rows.min(a.cols);
     let mut s = faer::diag::Diag::<f64>::zeros(k);
@@ -159,7 +250,7 @@ fn svd_values(a: &MatrixRef<'_>) -> Result<Vec<f64>, SpectrumError> {
         a.cols,
         svd::ComputeSvdVectors::No,
         svd::ComputeSvdVectors::No,
-        Par::Seq,
+        par,
         Default::default(),
     );
     let mut buf = MemBuffer::new(scratch);
@@ -168,7 +259,7 @@ fn svd_values(a: &MatrixRef<'_>) -> Result<Vec<f64>, SpectrumError> {
         s.as_mut(),
         None,
         None,
-        Par::Seq,
+        par,
         MemStack::new(&mut buf),
         Default::default(),
     )
@@ -237,6 +328,54 @@ mod tests {
             assert!((p * 0.5 - h).abs() <= 1e-14 * p.max(1.0));
         }
         assert_eq!(half.singular_values.len(), 2);
+    }
+
+    #[test]
+    fn results_do_not_depend_on_the_thread_count() {
+        // Big enough that faer actually splits the work over threads.
+        let (r, c) = (1200, 500);
+        let a = mat(r, c, 11);
+        let m = MatrixRef::new(r, c, &a).unwrap();
+        for solver in [Eigensolver::Gram, Eigensolver::Gram32, Eigensolver::Svd] {
+            let seq = row_spectrum_par(&[m], 1.0, solver, Par::Seq).unwrap();
+            for threads in [2, 3] {
+                let par = row_spectrum_par(&[m], 1.0, solver, Par::rayon(threads)).unwrap();
+                assert_eq!(seq.evals, par.evals, "{solver:?} with {threads} threads");
+            }
+        }
+    }
+
+    #[test]
+    fn triangular_gram_matches_the_full_product() {
+        let a = mat(90, 40, 5);
+        let m = MatrixRef::new(90, 40, &a).unwrap();
+        let full = gram(&m);
+        let low = gram_lower(&m, Par::Seq);
+        for j in 0..40 {
+            for i in j..40 {
+                let d = (full[(i, j)] - low[(i, j)]).abs();
+                assert!(d <= 1e-13 * full[(i, i)].max(1.0), "({i},{j})");
+            }
+        }
+    }
+
+    #[test]
+    fn gram32_is_close_on_top_eigenvalues_but_not_exact() {
+        let (r, c) = (300, 120);
+        let a = mat(r, c, 9);
+        let m = MatrixRef::new(r, c, &a).unwrap();
+        let exact = row_spectrum(&[m], 1.0, Eigensolver::Svd).unwrap();
+        let fast = row_spectrum(&[m], 1.0, Eigensolver::Gram32).unwrap();
+        let top = exact.evals[c - 1];
+        let mut worst = 0.0f64;
+        for (e, f) in exact.evals.iter().zip(&fast.evals) {
+            worst = worst.max((e - f).abs() / top);
+        }
+        // f32 products carry ~6e-8 relative error per term: the spectrum moves by ~1e-7·λ_max,
+        // far above the 1e-12·λ_max parity tolerance (hence opt-in), far below fit resolution.
+        assert!(worst < 1e-5, "worst {worst}");
+        assert!(worst > 1e-12, "gram32 unexpectedly exact: {worst}");
+        assert!((fast.evals[c - 1] - top).abs() <= 1e-6 * top);
     }
 
     #[test]

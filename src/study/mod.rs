@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod config;
 pub mod run;
+pub mod shard;
 
 pub use config::{Stage, Study, Target};
 pub use run::{Progress, Quiet, StudyOutcome, run};

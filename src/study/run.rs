@@ -98,6 +98,21 @@ pub fn run(study: &Study, out: &OutDir, progress: &dyn Progress) -> Result<Study
     if !compute {
         require_saved_analyses(study, out)?;
     }
+    run_with(study, out, progress, compute)
+}
+
+/// As `run`, from saved analyses only: a model without one is failed, never recomputed (merges).
+pub fn run_saved(study: &Study, out: &OutDir, progress: &dyn Progress) -> Result<StudyOutcome> {
+    run_with(study, out, progress, false)
+}
+
+fn run_with(
+    study: &Study,
+    out: &OutDir,
+    progress: &dyn Progress,
+    compute: bool,
+) -> Result<StudyOutcome> {
+    let t0 = Instant::now();
     let total = study.spec.models.len();
     let mut models = Vec::with_capacity(total);
     for (i, (entry, path)) in study.spec.models.iter().zip(&study.model_paths).enumerate() {

@@ -1,0 +1,47 @@
+//! Work estimates that decide how a layer is scheduled, and the flop counts the benches report.
+//!
+//! A layer is *big* when its Gram product alone is worth parallelising inside the matrix: big
+//! layers run one at a time with faer's own threads (so two of them never hold memory at once),
+//! the rest run side by side over rayon with sequential faer inside. The choice depends only on
+//! the layer's shape, never on the thread count, and both paths give the same numbers.
+
+/// Gram flops above which a layer is big: ≈ 0.25 s of f64 GEMM on one core at ~50 GFLOP/s. A
+/// 4096×4096 dense layer (2·4096³ ≈ 1.4e11 flops) is big; VGG's 3×3 convs up to 512×512×9 are not.
+pub const BIG_LAYER_FLOPS: f64 = 1.2e10;
+
+/// Flops of the Gram product of `slices` matrices of `rows`×`cols`: 2·N·M² counting the full
+/// product (the lower triangle alone is half of it).
+pub fn gram_flops(rows: usize, cols: usize, slices: usize) -> f64 {
+    let (n, m) = (rows.max(cols) as f64, rows.min(cols) as f64);
+    2.0 * n * m * m * slices as f64
+}
+
+/// Flops of the symmetric eigensolver's tridiagonal reduction of an m×m matrix: 4/3·m³, the
+/// dominant, memory-bound part of the eigenvalue-only path.
+pub fn tridiagonal_flops(m: usize) -> f64 {
+    let m = m as f64;
+    4.0 / 3.0 * m * m * m
+}
+
+/// Whether a layer of `slices` matrices of `rows`×`cols` runs alone with all threads.
+pub fn is_big(rows: usize, cols: usize, slices: usize) -> bool {
+    gram_flops(rows, cols, slices) + tridiagonal_flops(rows.min(cols)) * slices as f64
+        >= BIG_LAYER_FLOPS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vgg_shapes_split_as_documented() {
+        // fc6 25088×4096 and fc7 4096×4096 are big; the 1000-class head and 3×3 convs are not.
+        assert!(is_big(25088, 4096, 1));
+        assert!(is_big(4096, 4096, 1));
+        assert!(!is_big(4096, 1000, 1));
+        assert!(!is_big(512, 512, 9));
+        assert!(!is_big(64, 3, 9));
+        assert_eq!(gram_flops(3, 2, 1), 24.0);
+        assert_eq!(gram_flops(2, 3, 2), 48.0);
+    }
+}
