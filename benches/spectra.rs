@@ -21,15 +21,15 @@ fn stages(c: &mut Criterion) {
         let id = format!("{n}x{m}");
         g.throughput(Throughput::Elements(cost::gram_flops(n, m, 1) as u64));
         g.bench_with_input(BenchmarkId::new("gram_f64", &id), &mat, |b, x| {
-            b.iter(|| spectra::gram_lower(x, Par::Seq))
+            b.iter(|| spectra::gram_par(x, Par::Seq))
         });
         g.bench_with_input(BenchmarkId::new("gram_f32", &id), &mat, |b, x| {
             b.iter(|| spectra::gram32_lower(x, Par::Seq))
         });
         g.bench_with_input(BenchmarkId::new("gram_f64_par", &id), &mat, |b, x| {
-            b.iter(|| spectra::gram_lower(x, Par::rayon(0)))
+            b.iter(|| spectra::gram_par(x, Par::rayon(0)))
         });
-        let gram = spectra::gram_lower(&mat, Par::Seq);
+        let gram = spectra::gram_par(&mat, Par::Seq);
         g.throughput(Throughput::Elements(cost::tridiagonal_flops(m) as u64));
         g.bench_with_input(BenchmarkId::new("eigh_f64", &id), &gram, |b, x| {
             b.iter(|| spectra::symmetric_eigen_par(x.as_ref(), None, Par::Seq))

@@ -60,7 +60,11 @@ impl Sink {
                 w.write_all(&chunk).expect("write external data");
                 let len = n as u64 * 4;
                 let (off, l) = (offset.to_string(), len.to_string());
-                let kv = [("location", file.as_str()), ("offset", &off), ("length", &l)];
+                let kv = [
+                    ("location", file.as_str()),
+                    ("offset", &off),
+                    ("length", &l),
+                ];
                 let t = testkit::external(name, id::FLOAT, dims, &kv);
                 *offset += len;
                 t
@@ -109,7 +113,11 @@ fn vgg16(out: &Path, external: bool) {
     let mut g = Graph::new("vgg16").input("x");
     let mut x = "x".to_string();
     for (i, (cin, cout)) in convs.iter().enumerate() {
-        let (w, b, y) = (format!("conv{i}.weight"), format!("conv{i}.bias"), format!("c{i}"));
+        let (w, b, y) = (
+            format!("conv{i}.weight"),
+            format!("conv{i}.bias"),
+            format!("c{i}"),
+        );
         g = g.init(s.tensor(&w, &[*cout, *cin, 3, 3]));
         g = g.init(s.tensor(&b, &[*cout]));
         g = g.node_with(
@@ -123,11 +131,24 @@ fn vgg16(out: &Path, external: bool) {
     }
     g = g.node("Flatten", "flatten", &[&x], &["flat"]);
     x = "flat".into();
-    for (i, (fin, fout)) in [(25088, 4096), (4096, 4096), (4096, 1000)].iter().enumerate() {
-        let (w, b, y) = (format!("fc{i}.weight"), format!("fc{i}.bias"), format!("f{i}"));
+    for (i, (fin, fout)) in [(25088, 4096), (4096, 4096), (4096, 1000)]
+        .iter()
+        .enumerate()
+    {
+        let (w, b, y) = (
+            format!("fc{i}.weight"),
+            format!("fc{i}.bias"),
+            format!("f{i}"),
+        );
         g = g.init(s.tensor(&w, &[*fout, *fin]));
         g = g.init(s.tensor(&b, &[*fout]));
-        g = g.node_with("Gemm", &format!("fc{i}"), &[&x, &w, &b], &[&y], vec![a_int("transB", 1)]);
+        g = g.node_with(
+            "Gemm",
+            &format!("fc{i}"),
+            &[&x, &w, &b],
+            &[&y],
+            vec![a_int("transB", 1)],
+        );
         x = y;
     }
     finish(s, g.output(&x), out);
@@ -164,7 +185,12 @@ fn finish(s: Sink, g: Graph, out: &Path) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let usage = "usage: gen_model vgg16 OUT.onnx [--external] | gen_model llm OUT.onnx RxC[,RxC…]";
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["vgg16", out, rest @ ..] => vgg16(&PathBuf::from(out), rest.contains(&"--external")),
         ["llm", out, shapes] => llm(&PathBuf::from(out), shapes),
         _ => {

@@ -29,7 +29,8 @@ fn write_study(dir: &Path, extra: &str) -> PathBuf {
         ("vgg11_bn_mini_ep05", 7.16, "trajectory"),
         ("vgg11_mini", 4.2, "family"),
     ];
-    let mut y = format!("name: shard-test\npreset: ww\nanalysis: {{ mp_fit: true{extra} }}\nmodels:\n");
+    let mut y =
+        format!("name: shard-test\npreset: ww\nanalysis: {{ mp_fit: true{extra} }}\nmodels:\n");
     for (name, err, group) in models {
         y.push_str(&format!(
             "  - {{ name: {name}, path: {:?}, top1_error: {err}, group: {group} }}\n",
@@ -102,7 +103,10 @@ fn shards_merge_into_the_unsharded_report() {
     for f in REPORT_FILES {
         let a = std::fs::read(full.join(f)).unwrap();
         let b = std::fs::read(merged.join(f)).unwrap();
-        assert!(a == b, "{f} differs between the unsharded and the merged run");
+        assert!(
+            a == b,
+            "{f} differs between the unsharded and the merged run"
+        );
     }
     // Nothing was recomputed at the merge: every model is reused.
     let t: serde_json::Value =

@@ -6,14 +6,15 @@
 //!
 //! Parallelism is chosen by the caller (`Par`): small matrices run sequentially inside one
 //! matrix while rows run in parallel over layers; big matrices run one at a time with faer's own
-//! parallelism (see `cost`). faer splits GEMM and the eigensolver's updates over output blocks,
-//! never over a reduction, so the values do not depend on the thread count (tested below).
+//! parallelism in the Gram product (see `cost`). faer's parallel GEMM splits output blocks,
+//! never a reduction, so it is bit-identical to the sequential one; its parallel eigensolver is
+//! not, so the eigensolver always runs sequentially (both tested below).
 
 pub mod cost;
 
 use faer::dyn_stack::{MemBuffer, MemStack};
-use faer::linalg::{evd, svd};
 use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::linalg::{evd, svd};
 use faer::{Accum, MatRef, Par};
 use serde::Serialize;
 
@@ -123,8 +124,10 @@ pub fn singular_values_par(
     };
     let evals = match solver {
         Eigensolver::Svd => None,
-        Eigensolver::Gram => Some(symmetric_eigen_par(gram_lower(a, par).as_ref(), None, par)),
-        Eigensolver::Gram32 => Some(symmetric_eigen_par(gram32_lower(a, par).as_ref(), None, par)),
+        // Only the Gram product runs in parallel: faer's parallel GEMM splits output blocks and
+        // is bit-identical to the sequential one, its parallel eigensolver is not (measured).
+        Eigensolver::Gram => Some(symmetric_eigen(gram_par(a, par).as_ref(), None)),
+        Eigensolver::Gram32 => Some(symmetric_eigen(gram32_lower(a, par).as_ref(), None)),
     };
     let mut sv = match evals {
         // The SVD is the checking path: always sequential, its parallel bidiagonalisation
@@ -143,44 +146,27 @@ pub fn singular_values_par(
 
 /// The Gram matrix of the smaller side: AᵀA if rows ≥ cols, else AAᵀ.
 pub fn gram(a: &MatrixRef<'_>) -> faer::Mat<f64> {
+    gram_par(a, Par::Seq)
+}
+
+/// As `gram`, with `par` threads. The full product, as before: the exact path keeps the
+/// product the parity tolerances were measured on (the triangular kernel, half the flops, is
+/// used by the opt-in f32 path only until it is validated against the parity suite).
+pub fn gram_par(a: &MatrixRef<'_>, par: Par) -> faer::Mat<f64> {
     let m = a.faer();
     let k = a.rows.min(a.cols);
     let mut g = faer::Mat::<f64>::zeros(k, k);
     if a.rows >= a.cols {
-        faer::linalg::matmul::matmul(g.as_mut(), Accum::Replace, m.transpose(), m, 1.0, Par::Seq);
+        faer::linalg::matmul::matmul(g.as_mut(), Accum::Replace, m.transpose(), m, 1.0, par);
     } else {
-        faer::linalg::matmul::matmul(g.as_mut(), Accum::Replace, m, m.transpose(), 1.0, Par::Seq);
+        faer::linalg::matmul::matmul(g.as_mut(), Accum::Replace, m, m.transpose(), 1.0, par);
     }
     g
 }
 
-/// The lower triangle (diagonal included) of the smaller-side Gram matrix, in f64. Only the
-/// lower triangle is formed: half the flops of a full product, and all the eigensolver reads.
-pub fn gram_lower(a: &MatrixRef<'_>, par: Par) -> faer::Mat<f64> {
-    let m = a.faer();
-    let k = a.rows.min(a.cols);
-    let mut g = faer::Mat::<f64>::zeros(k, k);
-    let (lhs, rhs) = if a.rows >= a.cols {
-        (m.transpose(), m)
-    } else {
-        (m, m.transpose())
-    };
-    triangular::matmul(
-        g.as_mut(),
-        BlockStructure::TriangularLower,
-        Accum::Replace,
-        lhs,
-        BlockStructure::Rectangular,
-        rhs,
-        BlockStructure::Rectangular,
-        1.0,
-        par,
-    );
-    g
-}
-
-/// As `gram_lower`, with the product in f32 (inputs rounded to f32), widened to f64 for the
-/// eigensolver: f32 GEMM runs at about twice the f64 rate.
+/// The lower triangle of the Gram matrix with the product in f32 (inputs rounded to f32),
+/// widened to f64 for the eigensolver: f32 GEMM runs at about twice the f64 rate, and the
+/// triangle alone is half the flops.
 pub fn gram32_lower(a: &MatrixRef<'_>, par: Par) -> faer::Mat<f64> {
     // Rounding to f32 is the point of this path; values beyond f32 range become ±∞ and the
     // eigensolver reports no convergence rather than a wrong spectrum.
@@ -346,15 +332,15 @@ mod tests {
     }
 
     #[test]
-    fn triangular_gram_matches_the_full_product() {
+    fn triangular_f32_gram_matches_the_full_product() {
         let a = mat(90, 40, 5);
         let m = MatrixRef::new(90, 40, &a).unwrap();
         let full = gram(&m);
-        let low = gram_lower(&m, Par::Seq);
+        let low = gram32_lower(&m, Par::Seq);
         for j in 0..40 {
             for i in j..40 {
                 let d = (full[(i, j)] - low[(i, j)]).abs();
-                assert!(d <= 1e-13 * full[(i, i)].max(1.0), "({i},{j})");
+                assert!(d <= 1e-5 * full[(i, i)].max(1.0), "({i},{j})");
             }
         }
     }

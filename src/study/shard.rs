@@ -175,7 +175,9 @@ fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>> {
 fn check_manifests(study: &Study, found: &[(PathBuf, Manifest)]) -> Result<()> {
     let bad = |m: String| Err(Error::config(&study.file, m));
     let Some((_, first)) = found.first() else {
-        return bad("--merge: no shard manifests (shards/K-of-N.json) in the given directories".into());
+        return bad(
+            "--merge: no shard manifests (shards/K-of-N.json) in the given directories".into(),
+        );
     };
     let n = first.shard.count;
     let (config, options) = (config_sha256(study), cache::options_hash(&study.options));
@@ -189,7 +191,10 @@ fn check_manifests(study: &Study, found: &[(PathBuf, Manifest)]) -> Result<()> {
             ));
         }
         if m.shard.count != n {
-            return bad(format!("--merge: shards of {n} and of {} mixed", m.shard.count));
+            return bad(format!(
+                "--merge: shards of {n} and of {} mixed",
+                m.shard.count
+            ));
         }
         match seen.get_mut(m.shard.index.wrapping_sub(1)) {
             Some(s) if !*s => *s = true,
