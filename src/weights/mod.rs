@@ -287,7 +287,7 @@ impl Extraction<'_> {
             )));
         }
         let v = &layer.view;
-        let data = view::slices_of(&r.layout, v, &t).map_err(LayerProblem::Malformed)?;
+        let data = view::slices_of(&r.layout, v, t).map_err(LayerProblem::Malformed)?;
         Ok(WeightMatrix {
             rows: v.rows,
             cols: v.cols,

@@ -150,8 +150,10 @@ pub fn view_for(
     }
 }
 
-/// Reorder an effective tensor into slice-major row-major matrices per `view`.
-pub fn slices_of(layout: &Layout, view: &MatrixView, t: &Dense) -> Result<Vec<f64>, String> {
+/// Reorder an effective tensor into slice-major row-major matrices per `view`. The tensor is
+/// consumed: a stacked layout is already in that order and its buffer is reused, so a big dense
+/// layer is never held twice (memory target of the performance issue).
+pub fn slices_of(layout: &Layout, view: &MatrixView, t: Dense) -> Result<Vec<f64>, String> {
     let (rows, cols, slices) = (view.rows, view.cols, view.slices);
     let need = rows
         .checked_mul(cols)
@@ -164,7 +166,7 @@ pub fn slices_of(layout: &Layout, view: &MatrixView, t: &Dense) -> Result<Vec<f6
         ));
     }
     match layout {
-        Layout::Stacked { .. } => Ok(t.data.clone()),
+        Layout::Stacked { .. } => Ok(t.data),
         Layout::Conv { .. } => {
             // Stored [A, B, P]; blocks mode splits A into g row blocks: slice p·g + j holds rows
             // j·rows .. (j+1)·rows of position p.
@@ -254,7 +256,7 @@ mod tests {
         let view = view_for(&l, &t.shape, GroupedConv::Stacked).unwrap();
         assert_eq!((view.rows, view.cols, view.slices), (2, 1, 2));
         assert_eq!(
-            slices_of(&l, &view, &t).unwrap(),
+            slices_of(&l, &view, t.clone()).unwrap(),
             vec![0.0, 10.0, 1.0, 11.0]
         );
         // Blocks mode with g = 2: slice p·2 + j is row j of position p.
@@ -262,7 +264,7 @@ mod tests {
         let view = view_for(&l, &t.shape, GroupedConv::Blocks).unwrap();
         assert_eq!((view.rows, view.cols, view.slices), (1, 1, 4));
         assert_eq!(
-            slices_of(&l, &view, &t).unwrap(),
+            slices_of(&l, &view, t.clone()).unwrap(),
             vec![0.0, 10.0, 1.0, 11.0]
         );
     }
