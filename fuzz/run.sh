@@ -8,6 +8,7 @@ cd "$(dirname "$0")"
 target="${1:-load}"
 secs="${2:-600}"
 shift $(( $# > 2 ? 2 : $# ))
+main_target="${CARGO_TARGET_DIR:-target}"
 export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-${CARGO_TARGET_DIR:-../target}/fuzz}"
 export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
@@ -15,10 +16,11 @@ export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4
 # An explicit --target keeps the instrumentation off build scripts and proc macros.
 triple="$(rustc -vV | sed -n 's/^host: //p')"
 cargo build --release --bins --target "$triple"
+# Seeds are written by an example of the main crate, built without instrumentation.
+(cd .. && env -u RUSTFLAGS CARGO_TARGET_DIR="$main_target" cargo run -q --example fuzz_seeds -- "fuzz/corpus/$target")
 bin="$CARGO_TARGET_DIR/$triple/release"
 corpus="corpus/$target"
 mkdir -p "$corpus" "artifacts/$target"
-"$bin/seeds" "$corpus"
 find ../fixtures ../../shared/reference -name '*.onnx' -size -2M -exec cp -n {} "$corpus/" \; 2>/dev/null || true
 exec "$bin/$target" "$corpus" -artifact_prefix="artifacts/$target/" \
   -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -max_len=1048576 "$@"
