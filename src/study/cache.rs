@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::analysis::ModelAnalysis;
 use crate::error::{Error, Result};
+use crate::onnx::Limits;
 use crate::options::AnalysisOptions;
 use crate::report::output::OutDir;
 
@@ -21,15 +22,19 @@ pub struct CacheKey {
     pub tool_version: String,
     pub model_sha256: String,
     pub options_sha256: String,
+    /// The loading limits: a tighter per-layer budget turns layers into `over_budget` rows, so
+    /// an analysis made under other limits is not reused.
+    pub limits: String,
 }
 
 impl CacheKey {
-    pub fn new(model_sha256: &str, opts: &AnalysisOptions) -> CacheKey {
+    pub fn new(model_sha256: &str, opts: &AnalysisOptions, limits: &Limits) -> CacheKey {
         CacheKey {
             version: CACHE_VERSION,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             model_sha256: model_sha256.to_string(),
             options_sha256: options_hash(opts),
+            limits: format!("{limits:?}"),
         }
     }
 }

@@ -183,7 +183,13 @@ fn require_saved_analyses(study: &Study, out: &OutDir) -> Result<()> {
     let mut missing = Vec::new();
     for (entry, path) in study.spec.models.iter().zip(&study.model_paths) {
         let sha = cache::file_sha256(path)?;
-        if cache::load(out, &entry.name, &CacheKey::new(&sha, &study.options)).is_none() {
+        if cache::load(
+            out,
+            &entry.name,
+            &CacheKey::new(&sha, &study.options, &study.limits),
+        )
+        .is_none()
+        {
             missing.push(entry.name.as_str());
         }
     }
@@ -217,7 +223,7 @@ fn model_analysis(
     progress: &dyn Progress,
 ) -> Result<(String, ModelAnalysis, bool)> {
     let sha = cache::file_sha256(path)?;
-    let key = CacheKey::new(&sha, &study.options);
+    let key = CacheKey::new(&sha, &study.options, &study.limits);
     if let Some(a) = cache::load(out, name, &key) {
         return Ok((sha, a, true));
     }
