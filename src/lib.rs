@@ -10,6 +10,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod error;
+pub mod files;
 pub mod fits;
 pub mod gate;
 pub mod metrics;

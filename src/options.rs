@@ -438,7 +438,7 @@ pub struct AnalysisConfig {
 
 impl AnalysisConfig {
     pub fn load(path: &std::path::Path) -> Result<AnalysisConfig> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::files::read_config_text(path)?;
         serde_saphyr::from_str(&text)
             .map_err(|e| Error::config(path, format!("invalid analysis config: {e}")))
     }

@@ -11,9 +11,6 @@ use super::metrics;
 use crate::error::{Error, Result};
 use crate::options::{AnalysisOptions, AnalysisOverrides, Preset};
 
-/// The largest gate file read.
-const MAX_GATE_BYTES: u64 = 1 << 20;
-
 /// A rule as written: one flat record; exactly one of the kind keys
 /// (`layer`, `warned`, `summary`, `baseline`, `baseline_layer`, `check`) is set.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -298,7 +295,7 @@ pub struct Gate {
 impl Gate {
     /// Read and check a gate file.
     pub fn load(path: &Path) -> Result<Gate> {
-        let text = read_bounded(path)?;
+        let text = crate::files::read_config_text(path)?;
         Gate::parse(path, &text)
     }
 
@@ -542,18 +539,6 @@ fn check_name(name: &str) -> std::result::Result<(), String> {
     } else {
         Err("name must be 1–128 characters of letters, digits, '_', '-', '.'".into())
     }
-}
-
-fn read_bounded(path: &Path) -> Result<String> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.len() > MAX_GATE_BYTES {
-        return Err(Error::config(
-            path,
-            format!("file is larger than {MAX_GATE_BYTES} bytes"),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    String::from_utf8(bytes).map_err(|_| Error::config(path, "file is not UTF-8 text"))
 }
 
 #[cfg(test)]

@@ -81,14 +81,10 @@ pub fn scatter_with_fit(
     let x = LinearAxis::new(padded(xr, 0.1), 7);
     let y = LinearAxis::new(padded(yr, 0.12), 6);
     let frame = Frame::for_linear(&y, 24.0);
-    let (xs, ys) = (frame.x_scale(x.domain), frame.y_scale(y.domain));
-    let mut svg = Svg::new(WIDTH, HEIGHT, title);
-    draw_title(&mut svg, title);
-    frame.draw_axes(
-        &mut svg,
-        &x.ticks(),
-        &y.ticks(),
-        (xs, ys),
+    let (mut svg, xs, ys) = frame.start(
+        title,
+        (x.domain, y.domain),
+        (&x.ticks(), &y.ticks()),
         (x_label, y_label),
     );
 
@@ -139,14 +135,10 @@ pub fn lines(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> St
     let x = LinearAxis::new(padded(xr, 0.03), 8);
     let y = LinearAxis::new(padded(yr, 0.08), 6);
     let frame = Frame::for_linear(&y, legend_width.min(260.0) + 12.0);
-    let (xs, ys) = (frame.x_scale(x.domain), frame.y_scale(y.domain));
-    let mut svg = Svg::new(WIDTH, HEIGHT, title);
-    draw_title(&mut svg, title);
-    frame.draw_axes(
-        &mut svg,
-        &x.ticks(),
-        &y.ticks(),
-        (xs, ys),
+    let (mut svg, xs, ys) = frame.start(
+        title,
+        (x.domain, y.domain),
+        (&x.ticks(), &y.ticks()),
         (x_label, y_label),
     );
 
@@ -212,14 +204,10 @@ pub fn esd_loglog(
     let yd = density_domain(&hist, tail.as_ref(), mp.as_ref());
 
     let frame = Frame::for_log_y(160.0);
-    let (xs, ys) = (frame.x_scale(xd), frame.y_scale(yd));
-    let mut svg = Svg::new(WIDTH, HEIGHT, title);
-    draw_title(&mut svg, title);
-    frame.draw_axes(
-        &mut svg,
-        &log_axis_ticks(xd),
-        &log_axis_ticks(yd),
-        (xs, ys),
+    let (mut svg, xs, ys) = frame.start(
+        title,
+        (xd, yd),
+        (&log_axis_ticks(xd), &log_axis_ticks(yd)),
         ("eigenvalue λ", "density"),
     );
     let mut entries = vec![("ESD".to_string(), Stroke::solid("#9ecae1", 8.0))];
@@ -367,6 +355,21 @@ impl Frame {
             .map(|t| t.text.width(TICK_SIZE))
             .fold(0.0, f64::max);
         (widest + 40.0).clamp(56.0, 140.0)
+    }
+
+    /// A new chart: the SVG with its title and axes drawn, and the data-to-pixel scales.
+    fn start(
+        &self,
+        title: &str,
+        (x_domain, y_domain): ((f64, f64), (f64, f64)),
+        (x_ticks, y_ticks): (&[Tick], &[Tick]),
+        labels: (&str, &str),
+    ) -> (Svg, Scale, Scale) {
+        let (xs, ys) = (self.x_scale(x_domain), self.y_scale(y_domain));
+        let mut svg = Svg::new(WIDTH, HEIGHT, title);
+        draw_title(&mut svg, title);
+        self.draw_axes(&mut svg, x_ticks, y_ticks, (xs, ys), labels);
+        (svg, xs, ys)
     }
 
     fn x_scale(&self, domain: (f64, f64)) -> Scale {

@@ -11,9 +11,6 @@ use crate::error::{Error, Result};
 use crate::metrics::summary::SUMMARY_METRICS;
 use crate::options::{AnalysisOptions, AnalysisOverrides, Preset};
 
-/// The largest study file read (a study lists models; megabytes would be a mistake or an attack).
-const MAX_STUDY_BYTES: u64 = 4 << 20;
-
 /// Pipeline stages, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -187,7 +184,7 @@ pub struct Study {
 impl Study {
     /// Read and check a study file; `stages` overrides the file's stage list.
     pub fn load(path: &Path, stages: Option<Vec<Stage>>) -> Result<Study> {
-        let text = read_bounded(path)?;
+        let text = crate::files::read_config_text(path)?;
         let mut spec: StudyFile = serde_saphyr::from_str(&text)
             .map_err(|e| Error::config(path, format!("invalid study file: {e}")))?;
         if let Some(s) = stages {
@@ -319,16 +316,4 @@ fn resolve_options(path: &Path, spec: &StudyFile) -> Result<AnalysisOptions> {
         ov.mp_fit = Some(true);
     }
     AnalysisOptions::resolve(spec.preset, &ov).map_err(|e| Error::config(path, e.to_string()))
-}
-
-fn read_bounded(path: &Path) -> Result<String> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.len() > MAX_STUDY_BYTES {
-        return Err(Error::config(
-            path,
-            format!("file is larger than {MAX_STUDY_BYTES} bytes"),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    String::from_utf8(bytes).map_err(|_| Error::config(path, "file is not UTF-8 text"))
 }

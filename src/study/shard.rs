@@ -159,17 +159,9 @@ fn read_manifests(study: &Study, dirs: &[PathBuf]) -> Result<Vec<(PathBuf, Manif
 }
 
 fn read_manifest(path: &Path) -> Result<Manifest> {
-    let bytes = read_bounded(path, MAX_MANIFEST_BYTES)?;
+    let bytes = crate::files::read_bounded(path, MAX_MANIFEST_BYTES)?;
     serde_json::from_slice(&bytes)
         .map_err(|e| Error::config(path, format!("invalid shard manifest: {e}")))
-}
-
-fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.len() > max {
-        return Err(Error::config(path, format!("larger than {max} bytes")));
-    }
-    std::fs::read(path).map_err(|e| Error::io(path, e))
 }
 
 fn check_manifests(study: &Study, found: &[(PathBuf, Manifest)]) -> Result<()> {
@@ -233,7 +225,7 @@ fn copy_entry(dir: &Path, name: &str, out: &OutDir) -> Result<()> {
         (Ok(a), Ok(b)) if a == b
     );
     if !same {
-        out.write(&rel, &read_bounded(&src, MAX_ENTRY_BYTES)?)?;
+        out.write(&rel, &crate::files::read_bounded(&src, MAX_ENTRY_BYTES)?)?;
     }
     Ok(())
 }
