@@ -1,0 +1,17 @@
+use super::*;
+
+#[test]
+fn renders_and_escapes() {
+    let t = Table {
+        headers: vec!["a".into(), "b".into()],
+        rows: vec![vec!["x|<y>".into(), "1.0".into()]],
+        text_columns: 1,
+    };
+    assert_eq!(
+        t.to_markdown(),
+        "| a | b |\n|---|---:|\n| x\\|<y> | 1.0 |\n"
+    );
+    assert!(t.to_html().contains("<td>x|&lt;y&gt;</td>"));
+    assert_eq!(fmt_num(Some(0.00012)), "1.200e-4");
+    assert_eq!(fmt_num(None), "–");
+}
