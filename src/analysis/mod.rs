@@ -81,16 +81,23 @@ pub fn analyze_file_with_progress(
     };
     let big = |l: &WeightLayer| spectra::cost::is_big(l.view.rows, l.view.cols, l.view.slices);
     let layers = &extraction.layers;
-    let mut outcomes: Vec<(usize, LayerOutcome)> = (layers.iter().enumerate())
-        .filter(|(_, l)| big(l))
-        .map(|il| run(il, Par::rayon(0)))
-        .collect();
-    outcomes.extend(
-        (layers.par_iter().enumerate())
-            .filter(|(_, l)| !big(l))
-            .map(|il| run(il, Par::Seq))
-            .collect::<Vec<_>>(),
+    // Big layers one after another (only their Gram product is multi-threaded; the eigensolver
+    // is sequential for determinism), while the other core works through the small layers.
+    let (mut outcomes, small): (Indexed, Indexed) = rayon::join(
+        || {
+            (layers.iter().enumerate())
+                .filter(|(_, l)| big(l))
+                .map(|il| run(il, Par::rayon(0)))
+                .collect()
+        },
+        || {
+            (layers.par_iter().enumerate())
+                .filter(|(_, l)| !big(l))
+                .map(|il| run(il, Par::Seq))
+                .collect()
+        },
     );
+    outcomes.extend(small);
     outcomes.sort_by_key(|(i, _)| *i);
     let outcomes = outcomes.into_iter().map(|(_, o)| o).collect();
     let t3 = Instant::now();
@@ -144,6 +151,9 @@ fn assemble(
         },
     }
 }
+
+/// Layer outcomes tagged with the layer's position, sorted back into layer order at the end.
+type Indexed = Vec<(usize, LayerOutcome)>;
 
 #[derive(Default)]
 struct LayerOutcome {
