@@ -97,6 +97,8 @@ fn trajectory_study_writes_every_output_and_finds_the_strong_relation() {
     assert!(report["study"]["config_sha256"].is_string());
     let html = read(&out.join("report.html"));
     assert!(html.contains("<svg") && !html.contains("<script"));
+    // These exports folded BatchNorm away: the report says the comparison caveat.
+    assert!(read(&out.join("report.md")).contains("BatchNorm: 0 of 6 models keep"));
 }
 
 #[test]

@@ -51,6 +51,11 @@ pub fn study_html(study: &Study, o: &StudyOutcome) -> String {
 fn models_table(h: &mut String, study: &Study, o: &StudyOutcome) {
     h.push_str("<h2>Models</h2>");
     h.push_str(&tables::models_table(study, o).to_html());
+    let _ = writeln!(
+        h,
+        "<p class=\"note\">{}</p>",
+        esc(&tables::batchnorm_note(o))
+    );
 }
 
 /// Accuracy vs metric, one chart per (group, metric) for top-1, with the OLS line and stats.
@@ -196,8 +201,9 @@ fn esd_plots(h: &mut String, study: &Study, o: &StudyOutcome) {
                 row.num("layer_id").unwrap_or(f64::NAN),
                 fmt_num(row.num("alpha"))
             );
-            let svg =
-                plots::esd_loglog(&title, &esd.evals, row.num("xmin"), row.num("alpha"), bulk);
+            // The chart draws a pure power law; a truncated fit (Lambda) would be misdrawn by it.
+            let alpha = row.num("alpha").filter(|_| row.num("Lambda").is_none());
+            let svg = plots::esd_loglog(&title, &esd.evals, row.num("xmin"), alpha, bulk);
             let _ = writeln!(h, "<div>{svg}</div>");
         }
     }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::tables::{correlation_sections, correlation_table, models_table};
+use super::tables::{batchnorm_note, correlation_sections, correlation_table, models_table};
 use crate::study::Study;
 use crate::study::run::StudyOutcome;
 
@@ -36,6 +36,7 @@ pub fn study_markdown(study: &Study, o: &StudyOutcome) -> String {
         }
     );
     let _ = writeln!(s, "## Models\n\n{}", models_table(study, o).to_markdown());
+    let _ = writeln!(s, "{}\n", batchnorm_note(o));
     if !o.correlations.is_empty() {
         let _ = writeln!(s, "## Correlations with accuracy (100 − error)\n");
         let _ = writeln!(

@@ -71,6 +71,28 @@ pub fn models_table(study: &Study, o: &StudyOutcome) -> Table {
     }
 }
 
+/// How the study's conv weights relate to BatchNorm (onnx-weights.md §6): models that keep
+/// BatchNormalization nodes are analysed as stored (as PyTorch-side WeightWatcher); for the others
+/// a folded export cannot be told apart from a model without BatchNorm (`bn_folded: unknown`).
+pub fn batchnorm_note(o: &StudyOutcome) -> String {
+    let keeps_bn = |m: &&crate::study::run::ModelResult| {
+        m.analysis.as_ref().is_some_and(|a| {
+            a.rows.iter().any(|r| {
+                r.text("flags")
+                    .is_some_and(|f| f.contains("followed_by_bn"))
+            })
+        })
+    };
+    let n = o.models.iter().filter(keeps_bn).count();
+    format!(
+        "BatchNorm: {n} of {} models keep BatchNormalization nodes (their conv weights are analysed \
+         as stored, like PyTorch-side WeightWatcher); for the rest bn_folded is unknown — an \
+         export that folded BatchNorm into the conv weights looks like a model without it, so \
+         compare these numbers with other ONNX results, not with published PyTorch-side tables.",
+        o.models.len()
+    )
+}
+
 /// The (group, target) pairs that have correlations, in first-seen order.
 pub fn correlation_sections(rows: &[CorrelationRow]) -> Vec<(String, &'static str)> {
     let mut seen: Vec<(String, &'static str)> = Vec::new();
