@@ -50,37 +50,41 @@ pub fn f64_typed(name: &str, dims: &[i64], v: &[f64]) -> TensorProto {
         ..raw(name, id::DOUBLE, dims, vec![])
     }
 }
+/// A 16-bit float tensor from the bit patterns `bits` gives for each value (f16 or bf16).
+fn half_raw(name: &str, dtype: i32, dims: &[i64], v: &[f32], bits: fn(f32) -> u16) -> TensorProto {
+    let b = v.iter().flat_map(|x| bits(*x).to_le_bytes()).collect();
+    raw(name, dtype, dims, b)
+}
+/// The same in the typed field: one bit pattern per `int32_data` entry.
+fn half_typed(
+    name: &str,
+    dtype: i32,
+    dims: &[i64],
+    v: &[f32],
+    bits: fn(f32) -> u16,
+) -> TensorProto {
+    TensorProto {
+        int32_data: v.iter().map(|x| i32::from(bits(*x))).collect(),
+        ..raw(name, dtype, dims, vec![])
+    }
+}
+fn f16_bits(x: f32) -> u16 {
+    half::f16::from_f32(x).to_bits()
+}
+fn bf16_bits(x: f32) -> u16 {
+    half::bf16::from_f32(x).to_bits()
+}
 pub fn f16_raw(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
-    let b = v
-        .iter()
-        .flat_map(|x| half::f16::from_f32(*x).to_le_bytes())
-        .collect();
-    raw(name, id::FLOAT16, dims, b)
+    half_raw(name, id::FLOAT16, dims, v, f16_bits)
 }
 pub fn f16_typed(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
-    TensorProto {
-        int32_data: v
-            .iter()
-            .map(|x| half::f16::from_f32(*x).to_bits() as i32)
-            .collect(),
-        ..raw(name, id::FLOAT16, dims, vec![])
-    }
+    half_typed(name, id::FLOAT16, dims, v, f16_bits)
 }
 pub fn bf16_raw(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
-    let b = v
-        .iter()
-        .flat_map(|x| half::bf16::from_f32(*x).to_le_bytes())
-        .collect();
-    raw(name, id::BFLOAT16, dims, b)
+    half_raw(name, id::BFLOAT16, dims, v, bf16_bits)
 }
 pub fn bf16_typed(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
-    TensorProto {
-        int32_data: v
-            .iter()
-            .map(|x| half::bf16::from_f32(*x).to_bits() as i32)
-            .collect(),
-        ..raw(name, id::BFLOAT16, dims, vec![])
-    }
+    half_typed(name, id::BFLOAT16, dims, v, bf16_bits)
 }
 pub fn i8_raw(name: &str, dims: &[i64], v: &[i8]) -> TensorProto {
     raw(name, id::INT8, dims, v.iter().map(|&x| x as u8).collect())

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use tailwatch::testkit::*;
-use tract_onnx::pb::ModelProto;
+use tract_onnx::pb::{GraphProto, ModelProto};
 
 fn describe(p: &Path) -> (i32, String) {
     let out = Command::cargo_bin("tailwatch")
@@ -262,18 +262,7 @@ fn structural_problems() {
     let body = Graph::new("body")
         .node("MatMul", "inner", &["x", "w", "nope"], &["z"])
         .build();
-    let m = Graph::new("g")
-        .input("x")
-        .input("c")
-        .init(f32_raw("w", &[2, 2], &iota(4)))
-        .node_with(
-            "If",
-            "if",
-            &["c"],
-            &["y"],
-            vec![a_graph("then_branch", body)],
-        )
-        .model();
+    let m = if_model(body, true);
     assert_rejected(
         &in_dir(dir.path(), &m),
         "missing_tensor",
@@ -295,17 +284,7 @@ fn structural_problems() {
         .node("Identity", "", &["x"], &["z"])
         .node("Identity", "", &["x"], &["z"])
         .build();
-    let m = Graph::new("g")
-        .input("x")
-        .input("c")
-        .node_with(
-            "If",
-            "if",
-            &["c"],
-            &["y"],
-            vec![a_graph("then_branch", body)],
-        )
-        .model();
+    let m = if_model(body, false);
     assert_rejected(
         &in_dir(dir.path(), &m),
         "duplicate_name",
@@ -536,4 +515,21 @@ fn nan_inf_and_zero_weights_fail_the_layer_not_the_run() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(rows.len(), 4, "{rows:?}");
     assert!(rows.iter().all(|r| r.1 == "over_budget"), "{rows:?}");
+}
+
+/// A model whose only node is `If(c)` with `body` as then-branch; `with_w` adds the initializer
+/// `w` [2, 2] at the top level (for outer-scope references).
+fn if_model(body: GraphProto, with_w: bool) -> ModelProto {
+    let mut g = Graph::new("g").input("x").input("c");
+    if with_w {
+        g = g.init(f32_raw("w", &[2, 2], &iota(4)));
+    }
+    g.node_with(
+        "If",
+        "if",
+        &["c"],
+        &["y"],
+        vec![a_graph("then_branch", body)],
+    )
+    .model()
 }
