@@ -1,5 +1,6 @@
-//! Scaling curve: time of the exact spectrum (f64 Gram + symmetric eigensolver) for dense layers
-//! of growing size, against the flop count. Prints one line per shape with the achieved GFLOP/s
+//! Scaling curve: time of the exact spectrum (f64 lower-triangle Gram + the production symmetric
+//! eigensolver, `spectra::gram_eigenvalues`) for dense layers of growing size, against the flop
+//! count. Prints one line per shape with the achieved GFLOP/s
 //! of each stage (median of `TAILWATCH_BENCH_REPS` runs, default 3) and writes the curve as an
 //! SVG to `$TAILWATCH_BENCH_SVG` when set.
 //!
@@ -45,7 +46,7 @@ fn main() {
             let g = spectra::gram_par(&mat, Par::rayon(0));
             tg.push(t.elapsed().as_secs_f64());
             let t = Instant::now();
-            let e = spectra::symmetric_eigen_par(g.as_ref(), None, Par::rayon(0));
+            let e = spectra::gram_eigenvalues(g.as_ref(), Par::rayon(0));
             te.push(t.elapsed().as_secs_f64());
             assert!(e.is_ok(), "eigensolver failed at {n}x{m}");
         }

@@ -84,8 +84,10 @@ pub(crate) fn analyse_row(
     plan: &RowPlan<'_>,
     opts: &AnalysisOptions,
 ) -> Result<(Row, RowEsd), spectra::SpectrumError> {
+    let started = std::time::Instant::now();
     let spec =
         spectra::row_spectrum_par(&plan.matrices, plan.scale_sq, opts.eigensolver, plan.par)?;
+    let spectrum_s = started.elapsed().as_secs_f64();
     let mut row = identity(plan.layer, plan.slice_id, &plan.dims);
     let sm = norms::spectrum_metrics(&spec, plan.dims.n, opts);
     let pl = fits::fit_power_law(&spec.evals, opts);
@@ -108,6 +110,14 @@ pub(crate) fn analyse_row(
         let loc = vectors::localization(&plan.matrices, plan.scale_sq, pl.xmin)?;
         put_vectors(&mut row, &loc);
     }
+    tracing::debug!(
+        rows = plan.dims.n,
+        cols = plan.dims.m,
+        matrices = plan.matrices.len(),
+        spectrum_s,
+        rest_s = started.elapsed().as_secs_f64() - spectrum_s,
+        "row analysed"
+    );
     let key = match plan.slice_id {
         Some(s) if !opts.pool => format!("{}:{s}", plan.layer.layer_id),
         _ => plan.layer.layer_id.to_string(),

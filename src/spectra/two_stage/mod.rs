@@ -1,0 +1,80 @@
+//! Eigenvalues of a symmetric matrix in two stages: dense → band (`to_band`, GEMM-bound and
+//! parallel), band → tridiagonal (`chase`, cache-resident, one core), then faer's implicit QR on
+//! the tridiagonal matrix. Eigenvalues only: this is the path of every big Gram matrix.
+//!
+//! Why not faer's one-stage `self_adjoint_evd`: half of the 4/3·n³ flops of a one-stage
+//! tridiagonal reduction are matrix–vector products bound by memory bandwidth, ≈ 9–10 s at
+//! n = 4096 on one core of the reference machine, and faer's parallel version rounds differently
+//! with the thread count. Here the O(n³) part is GEMM (bit-identical for any thread count), and
+//! the band stage is O(n²·b).
+
+pub mod chase;
+mod householder;
+pub mod to_band;
+
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::evd;
+use faer::{Mat, MatRef, Par};
+
+/// Half-bandwidth of the intermediate band matrix: wide enough that the rank-2b updates of stage
+/// one run near the GEMM rate, narrow enough that the O(n²·b) stage two stays cheap (tuned on
+/// n = 4096; see docs/performance.md).
+pub const BAND: usize = 32;
+
+/// All eigenvalues of the symmetric matrix `a` (lower triangle read), ascending.
+pub fn eigenvalues(a: MatRef<'_, f64>, par: Par) -> Result<Vec<f64>, evd::EvdError> {
+    eigenvalues_with_band(a, BAND, par)
+}
+
+/// As `eigenvalues`, with the half-bandwidth `b` chosen by the caller (tests, benches).
+pub fn eigenvalues_with_band(
+    a: MatRef<'_, f64>,
+    b: usize,
+    par: Par,
+) -> Result<Vec<f64>, evd::EvdError> {
+    let n = a.nrows();
+    let mut work = Mat::from_fn(n, n, |i, j| if i >= j { a[(i, j)] } else { 0.0 });
+    to_band::reduce(work.as_mut(), b, par);
+    let band = chase::Band::from_lower(work.as_ref(), b);
+    drop(work);
+    let (diag, sub) = band.tridiagonalize();
+    // faer's QR iteration does not report NaN as a failure; a non-finite input must not turn
+    // into a spectrum.
+    if !diag.iter().chain(&sub).all(|x| x.is_finite()) {
+        return Err(evd::EvdError::NoConvergence);
+    }
+    tridiagonal_eigenvalues(&diag, &sub)
+}
+
+/// Eigenvalues of the symmetric tridiagonal matrix (diag, sub), ascending, by faer's implicit
+/// QR algorithm (no eigenvectors).
+fn tridiagonal_eigenvalues(diag: &[f64], sub: &[f64]) -> Result<Vec<f64>, evd::EvdError> {
+    let n = diag.len();
+    let d = faer::ColRef::from_slice(diag);
+    let mut e = sub.to_vec();
+    e.push(0.0);
+    let e = faer::ColRef::from_slice(&e[..n]);
+    let mut s = faer::diag::Diag::<f64>::zeros(n);
+    let scratch = evd::self_adjoint_evd_scratch::<f64>(
+        n,
+        evd::ComputeEigenvectors::No,
+        Par::Seq,
+        Default::default(),
+    );
+    let mut buf = MemBuffer::new(scratch);
+    evd::tridiagonal_self_adjoint_evd(
+        d.as_diagonal(),
+        e.as_diagonal(),
+        s.as_mut(),
+        None,
+        Par::Seq,
+        MemStack::new(&mut buf),
+        Default::default(),
+    )?;
+    let mut out: Vec<f64> = s.column_vector().iter().copied().collect();
+    out.sort_by(f64::total_cmp);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;
