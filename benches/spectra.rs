@@ -82,7 +82,7 @@ fn eigensolvers(c: &mut Criterion) {
         g.bench_with_input(
             BenchmarkId::new("two_stage_all_threads", &id),
             &gram,
-            |b, x| b.iter(|| two_stage::eigenvalues(x.as_ref(), Par::rayon(0))),
+            |b, x| b.iter(|| two_stage::eigenvalues(x.clone(), Par::rayon(0))),
         );
         if m <= 2048 {
             g.bench_with_input(BenchmarkId::new("one_stage_1thread", &id), &gram, |b, x| {

@@ -5,7 +5,7 @@
 //! block sees the same reduction. The Gram matrix (`spectra::gram`) and the two-stage solver's
 //! trailing updates (`two_stage::to_band`) are built on it.
 
-use faer::prelude::ReborrowMut;
+use faer::prelude::{Reborrow, ReborrowMut};
 use faer::traits::{ComplexField, Conjugate};
 use faer::{Accum, MatMut, MatRef, Par};
 
@@ -38,3 +38,68 @@ pub fn matmul<T>(
         );
     }
 }
+
+/// Width of the block columns of `symmetric_matmul`: a block column of a 4096-row matrix is
+/// 4 MB, so its second use (the transposed product) finds it in cache.
+const SYMM_BLOCK: usize = 128;
+
+/// dst (m × k) ← A·rhs for the symmetric A (m × m) of which only the lower triangle is read.
+/// One pass over A in block columns, each used twice while in cache: X[below] += B·rhs[block]
+/// and X[block] += Bᵀ·rhs[below], plus the mirrored diagonal block. The reduction order of
+/// every output entry is fixed by the block layout, never by `par`.
+pub fn symmetric_matmul(
+    mut dst: MatMut<'_, f64>,
+    a: MatRef<'_, f64>,
+    rhs: MatRef<'_, f64>,
+    par: Par,
+) {
+    use faer::linalg::matmul::matmul as gemm;
+    let m = a.nrows();
+    dst.fill(0.0);
+    let mut diag = faer::Mat::<f64>::zeros(SYMM_BLOCK.min(m), SYMM_BLOCK.min(m));
+    for j0 in (0..m).step_by(SYMM_BLOCK) {
+        let w = SYMM_BLOCK.min(m - j0);
+        let mut d = diag.as_mut().submatrix_mut(0, 0, w, w);
+        for j in 0..w {
+            for i in j..w {
+                let x = a[(j0 + i, j0 + j)];
+                d[(i, j)] = x;
+                d[(j, i)] = x;
+            }
+        }
+        let rhs_block = rhs.subrows(j0, w);
+        gemm(
+            dst.rb_mut().subrows_mut(j0, w),
+            Accum::Add,
+            d.rb(),
+            rhs_block,
+            1.0,
+            par,
+        );
+        let below = m - j0 - w;
+        if below > 0 {
+            let b = a.submatrix(j0 + w, j0, below, w);
+            gemm(
+                dst.rb_mut().subrows_mut(j0 + w, below),
+                Accum::Add,
+                b,
+                rhs_block,
+                1.0,
+                par,
+            );
+            let rhs_below = rhs.subrows(j0 + w, below);
+            gemm(
+                dst.rb_mut().subrows_mut(j0, w),
+                Accum::Add,
+                b.transpose(),
+                rhs_below,
+                1.0,
+                par,
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "lower_tests.rs"]
+mod tests;

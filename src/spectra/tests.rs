@@ -119,3 +119,20 @@ fn degenerate_shapes_do_not_panic() {
             .is_empty()
     );
 }
+
+#[test]
+fn wide_layers_take_the_two_stage_solver_and_match_the_svd() {
+    // 1100 ≥ TWO_STAGE_MIN: the Gram path goes through `two_stage`; it must agree with the SVD
+    // to the same tolerance as the narrow path, and not depend on the thread count.
+    let (r, c) = (1300, TWO_STAGE_MIN + 76);
+    let a = mat(r, c, 31);
+    let m = MatrixRef::new(r, c, &a).unwrap();
+    let svd = row_spectrum(&[m], 1.0, Eigensolver::Svd).unwrap();
+    let seq = row_spectrum_par(&[m], 1.0, Eigensolver::Gram, Par::Seq).unwrap();
+    let top = svd.evals[c - 1];
+    for (s, g) in svd.evals.iter().zip(&seq.evals) {
+        assert!((s - g).abs() <= 1e-12 * top, "{s} vs {g}");
+    }
+    let par = row_spectrum_par(&[m], 1.0, Eigensolver::Gram, Par::rayon(2)).unwrap();
+    assert_eq!(seq.evals, par.evals);
+}

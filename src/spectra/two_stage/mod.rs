@@ -14,29 +14,28 @@ pub mod to_band;
 
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd;
-use faer::{Mat, MatRef, Par};
+use faer::{Mat, Par};
 
 /// Half-bandwidth of the intermediate band matrix: wide enough that the rank-2b updates of stage
 /// one run near the GEMM rate, narrow enough that the O(n²·b) stage two stays cheap (tuned on
 /// n = 4096; see docs/performance.md).
 pub const BAND: usize = 32;
 
-/// All eigenvalues of the symmetric matrix `a` (lower triangle read), ascending.
-pub fn eigenvalues(a: MatRef<'_, f64>, par: Par) -> Result<Vec<f64>, evd::EvdError> {
+/// All eigenvalues of the symmetric matrix `a` (lower triangle read, the matrix consumed as
+/// workspace: a big Gram matrix is never copied), ascending.
+pub fn eigenvalues(a: Mat<f64>, par: Par) -> Result<Vec<f64>, evd::EvdError> {
     eigenvalues_with_band(a, BAND, par)
 }
 
 /// As `eigenvalues`, with the half-bandwidth `b` chosen by the caller (tests, benches).
 pub fn eigenvalues_with_band(
-    a: MatRef<'_, f64>,
+    mut a: Mat<f64>,
     b: usize,
     par: Par,
 ) -> Result<Vec<f64>, evd::EvdError> {
-    let n = a.nrows();
-    let mut work = Mat::from_fn(n, n, |i, j| if i >= j { a[(i, j)] } else { 0.0 });
-    to_band::reduce(work.as_mut(), b, par);
-    let band = chase::Band::from_lower(work.as_ref(), b);
-    drop(work);
+    to_band::reduce(a.as_mut(), b, par);
+    let band = chase::Band::from_lower(a.as_ref(), b);
+    drop(a);
     let (diag, sub) = band.tridiagonalize();
     // faer's QR iteration does not report NaN as a failure; a non-finite input must not turn
     // into a spectrum.

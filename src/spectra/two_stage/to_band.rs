@@ -21,15 +21,21 @@ pub const PANELS: usize = 4;
 /// Reduces the symmetric `a` (lower triangle read) in place: afterwards its lower band
 /// (0 ≤ i − j ≤ b) is a band matrix orthogonally similar to the input. Entries outside the
 /// band are left unspecified.
-pub fn reduce(mut a: MatMut<'_, f64>, b: usize, par: Par) {
+pub fn reduce(a: MatMut<'_, f64>, b: usize, par: Par) {
+    reduce_in_groups(a, b, PANELS, par)
+}
+
+/// As `reduce`, gathering the trailing updates of `panels` panels (≥ 1) at a time (benches).
+pub fn reduce_in_groups(mut a: MatMut<'_, f64>, b: usize, panels: usize, par: Par) {
     let n = a.nrows();
+    let panels = panels.max(1);
     let mut k = 0;
     while b > 0 && k + b < n {
         // A group of panels: the trailing matrix below row `base` is stale by the updates in
         // `pending` until the group ends; each panel first brings its own columns up to date.
         let base = k + b;
-        let mut pending = Pending::new(n - base, b * PANELS);
-        for _ in 0..PANELS {
+        let mut pending = Pending::new(n - base, b * panels);
+        for _ in 0..panels {
             if k + b >= n {
                 break;
             }
@@ -210,32 +216,10 @@ fn symmetric_update_terms(
     par: Par,
 ) -> Mat<f64> {
     use faer::linalg::matmul::matmul;
-    use faer::linalg::matmul::triangular::{self, BlockStructure as S};
     let (m, k) = (q.v.nrows(), q.v.ncols());
-    // A·V from the lower triangle alone: tril(A)·V + strict_tril(A)ᵀ·V, then the pending part.
+    // A·V from the lower triangle alone, then the pending part.
     let mut av = Mat::<f64>::zeros(m, k);
-    triangular::matmul(
-        av.as_mut(),
-        S::Rectangular,
-        Accum::Replace,
-        stale,
-        S::TriangularLower,
-        q.v.as_ref(),
-        S::Rectangular,
-        1.0,
-        par,
-    );
-    triangular::matmul(
-        av.as_mut(),
-        S::Rectangular,
-        Accum::Add,
-        stale.transpose(),
-        S::StrictTriangularUpper,
-        q.v.as_ref(),
-        S::Rectangular,
-        1.0,
-        par,
-    );
+    lower::symmetric_matmul(av.as_mut(), stale, q.v.as_ref(), par);
     if pending.used > 0 {
         let mut rtv = Mat::<f64>::zeros(pending.used, k);
         matmul(
