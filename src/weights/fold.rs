@@ -735,6 +735,15 @@ pub fn for_each_index(shape: &[usize], mut f: impl FnMut(&[usize])) {
 }
 
 pub fn transpose(x: &Dense, perm: &[usize]) -> Dense {
+    let r = perm.len();
+    let swaps_last_two = r >= 2
+        && perm[..r - 2].iter().enumerate().all(|(i, &p)| p == i)
+        && perm[r - 2] == r - 1
+        && perm[r - 1] == r - 2
+        && x.shape.len() == r;
+    if swaps_last_two {
+        return transpose_last_two(x);
+    }
     let shape: Vec<usize> = perm
         .iter()
         .map(|&p| x.shape.get(p).copied().unwrap_or(0))
@@ -749,6 +758,37 @@ pub fn transpose(x: &Dense, perm: &[usize]) -> Dense {
         let off: usize = idx.iter().zip(&pst).map(|(i, s)| i * s).sum();
         data.push(x.data.get(off).copied().unwrap_or(f64::NAN));
     });
+    Dense {
+        shape,
+        data,
+        dtype: x.dtype,
+    }
+}
+
+/// Transpose of the last two axes (a batch of matrices), in cache-sized tiles: the weight of
+/// every `Gemm(transB=1)` goes through here, and the element-by-element index walk of the
+/// general case took seconds on a 25088×4096 layer.
+fn transpose_last_two(x: &Dense) -> Dense {
+    const TILE: usize = 32;
+    let r = x.shape.len();
+    let (rows, cols) = (x.shape[r - 2], x.shape[r - 1]);
+    let mut shape = x.shape.clone();
+    shape.swap(r - 2, r - 1);
+    let size = rows * cols;
+    let mut data = vec![0.0; x.data.len()];
+    if size > 0 {
+        for (src, dst) in x.data.chunks_exact(size).zip(data.chunks_exact_mut(size)) {
+            for i0 in (0..rows).step_by(TILE) {
+                for j0 in (0..cols).step_by(TILE) {
+                    for i in i0..(i0 + TILE).min(rows) {
+                        for j in j0..(j0 + TILE).min(cols) {
+                            dst[j * rows + i] = src[i * cols + j];
+                        }
+                    }
+                }
+            }
+        }
+    }
     Dense {
         shape,
         data,

@@ -54,3 +54,24 @@ fn index_walk_and_transpose() {
     assert_eq!(n, 0);
     assert_eq!(strides(&[2, 3, 4]), vec![12, 4, 1]);
 }
+
+#[test]
+fn tiled_transpose_of_the_last_two_axes_matches_the_index_walk() {
+    // Sizes that are not multiples of the tile, with a batch axis in front.
+    let (b, r, c) = (2, 37, 45);
+    let vals: Vec<f64> = (0..b * r * c).map(|i| i as f64).collect();
+    let x = d(&[b, r, c], &vals);
+    let t = transpose(&x, &[0, 2, 1]);
+    assert_eq!(t.shape, vec![b, c, r]);
+    for k in 0..b {
+        for i in 0..r {
+            for j in 0..c {
+                assert_eq!(t.data[k * r * c + j * r + i], vals[k * r * c + i * c + j]);
+            }
+        }
+    }
+    // A permutation that is not the last-two swap still takes the general walk.
+    let g = transpose(&x, &[2, 1, 0]);
+    assert_eq!(g.shape, vec![c, r, b]);
+    assert_eq!(g.data[1], vals[r * c]);
+}
