@@ -89,22 +89,79 @@ pub fn row_spectrum_par(
     solver: Eigensolver,
     par: Par,
 ) -> Result<Spectrum, SpectrumError> {
-    let mut out = Spectrum {
+    prepare_row(matrices, scale_sq, solver, par)?.solve(par)
+}
+
+/// A row's spectrum computed up to the point where its matrices are no longer needed: the
+/// Gram matrix of each (or, on the SVD path, its singular values). A big layer's weights can be
+/// freed before its eigensolve, and the eigensolve can run on another thread.
+#[derive(Debug)]
+pub struct PreparedRow {
+    parts: Vec<Prepared>,
+    scale_sq: f64,
+    from_gram: bool,
+}
+
+#[derive(Debug)]
+enum Prepared {
+    Gram {
+        g: faer::Mat<f64>,
+        rows: usize,
+        cols: usize,
+    },
+    Values(Vec<f64>),
+}
+
+/// The first half of `row_spectrum_par`: Gram products (or SVDs), `par` threads in each.
+pub fn prepare_row(
+    matrices: &[MatrixRef<'_>],
+    scale_sq: f64,
+    solver: Eigensolver,
+    par: Par,
+) -> Result<PreparedRow, SpectrumError> {
+    let parts = matrices
+        .iter()
+        .map(|a| prepare(a, solver, par))
+        .collect::<Result<_, _>>()?;
+    Ok(PreparedRow {
+        parts,
+        scale_sq,
         from_gram: solver != Eigensolver::Svd,
-        ..Spectrum::default()
-    };
-    for a in matrices {
-        let mut sv = singular_values_par(a, solver, par)?;
-        if scale_sq != 1.0 {
-            // WW scales W before the SVD; scaling σ afterwards differs only by rounding (§2.4).
-            let s = scale_sq.sqrt();
-            sv.iter_mut().for_each(|x| *x *= s);
-        }
-        out.evals.extend(sv.iter().map(|s| s * s));
-        out.singular_values.push(sv);
+    })
+}
+
+impl PreparedRow {
+    /// Bytes held until `solve`: the Gram matrices.
+    pub fn bytes(&self) -> usize {
+        self.parts
+            .iter()
+            .map(|p| match p {
+                Prepared::Gram { g, .. } => 8 * g.nrows() * g.ncols(),
+                Prepared::Values(v) => 8 * v.len(),
+            })
+            .sum()
     }
-    out.evals.sort_by(f64::total_cmp);
-    Ok(out)
+
+    /// The second half: eigensolves (`par` threads where that is deterministic), scaling and
+    /// pooling. Eigenvalues come out sorted ascending.
+    pub fn solve(self, par: Par) -> Result<Spectrum, SpectrumError> {
+        let mut out = Spectrum {
+            from_gram: self.from_gram,
+            ..Spectrum::default()
+        };
+        for part in self.parts {
+            let mut sv = singular_values_of(part, par)?;
+            if self.scale_sq != 1.0 {
+                // WW scales W before the SVD; scaling σ afterwards differs only by rounding (§2.4).
+                let s = self.scale_sq.sqrt();
+                sv.iter_mut().for_each(|x| *x *= s);
+            }
+            out.evals.extend(sv.iter().map(|s| s * s));
+            out.singular_values.push(sv);
+        }
+        out.evals.sort_by(f64::total_cmp);
+        Ok(out)
+    }
 }
 
 /// All min(rows, cols) singular values of one matrix, ascending, in f64.
@@ -118,24 +175,32 @@ pub fn singular_values_par(
     solver: Eigensolver,
     par: Par,
 ) -> Result<Vec<f64>, SpectrumError> {
+    singular_values_of(prepare(a, solver, par)?, par)
+}
+
+fn prepare(a: &MatrixRef<'_>, solver: Eigensolver, par: Par) -> Result<Prepared, SpectrumError> {
     if a.rows == 0 || a.cols == 0 {
-        return Ok(Vec::new());
+        return Ok(Prepared::Values(Vec::new()));
     }
-    let no_conv = |_| SpectrumError::NoConvergence {
-        rows: a.rows,
-        cols: a.cols,
-    };
-    let evals = match solver {
-        Eigensolver::Svd => None,
-        Eigensolver::Gram => Some(gram_eigenvalues(gram_par(a, par), par)),
-        Eigensolver::Gram32 => Some(gram_eigenvalues(gram32_lower(a, par), par)),
-    };
-    let mut sv = match evals {
+    let g = match solver {
         // The SVD is the checking path: always sequential, its parallel bidiagonalisation
         // rounds differently with the thread count.
-        None => svd_values(a, Par::Seq)?,
-        Some(e) => e
-            .map_err(no_conv)?
+        Eigensolver::Svd => return svd_values(a, Par::Seq).map(Prepared::Values),
+        Eigensolver::Gram => gram_par(a, par),
+        Eigensolver::Gram32 => gram32_lower(a, par),
+    };
+    Ok(Prepared::Gram {
+        g,
+        rows: a.rows,
+        cols: a.cols,
+    })
+}
+
+fn singular_values_of(part: Prepared, par: Par) -> Result<Vec<f64>, SpectrumError> {
+    let mut sv = match part {
+        Prepared::Values(v) => v,
+        Prepared::Gram { g, rows, cols } => gram_eigenvalues(g, par)
+            .map_err(|_| SpectrumError::NoConvergence { rows, cols })?
             .into_iter()
             // Rounding can leave tiny negative eigenvalues of a PSD matrix: they are zeros.
             .map(|l| l.max(0.0).sqrt())

@@ -136,3 +136,21 @@ fn wide_layers_take_the_two_stage_solver_and_match_the_svd() {
     let par = row_spectrum_par(&[m], 1.0, Eigensolver::Gram, Par::rayon(2)).unwrap();
     assert_eq!(seq.evals, par.evals);
 }
+
+#[test]
+fn prepared_rows_hold_only_gram_matrices_and_solve_to_the_same_spectrum() {
+    let a = mat(40, 12, 3);
+    let b = mat(40, 12, 4);
+    let (ma, mb) = (
+        MatrixRef::new(40, 12, &a).unwrap(),
+        MatrixRef::new(40, 12, &b).unwrap(),
+    );
+    let whole = row_spectrum(&[ma, mb], 0.5, Eigensolver::Gram).unwrap();
+    let prepared = prepare_row(&[ma, mb], 0.5, Eigensolver::Gram, Par::Seq).unwrap();
+    assert_eq!(prepared.bytes(), 2 * 8 * 12 * 12);
+    drop((a, b)); // the weights may go before the eigensolve
+    let solved = prepared.solve(Par::Seq).unwrap();
+    assert_eq!(whole.evals, solved.evals);
+    assert_eq!(whole.singular_values, solved.singular_values);
+    assert!(solved.from_gram);
+}
