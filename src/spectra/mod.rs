@@ -220,10 +220,36 @@ pub fn gram(a: &MatrixRef<'_>) -> faer::Mat<f64> {
 pub fn gram_par(a: &MatrixRef<'_>, par: Par) -> faer::Mat<f64> {
     let m = a.faer();
     if a.rows >= a.cols {
-        lower_product(m.transpose(), m, par)
+        tall_gram(a, par)
     } else {
+        // lhs row-major, rhs column-major: the layout faer's GEMM runs at full rate.
         lower_product(m, m.transpose(), par)
     }
+}
+
+/// Rows per block of `tall_gram`.
+const ROW_BLOCK: usize = 512;
+
+/// AᵀA of a row-major A with rows ≥ cols. Taken straight from the row-major buffer, its right
+/// operand would be row-major, which faer's GEMM runs ≈ 2.7× slower (30 against 85 GFLOP/s at
+/// 4096³ on one core of the reference machine). So A goes through in blocks of 512 rows, each
+/// copied column-major (16 MB for 4096 columns), and AᵀA = Σ Bₖᵀ·Bₖ accumulates block by block
+/// in a fixed order.
+fn tall_gram(a: &MatrixRef<'_>, par: Par) -> faer::Mat<f64> {
+    let (rows, cols) = (a.rows, a.cols);
+    let mut g = faer::Mat::<f64>::zeros(cols, cols);
+    let mut block = faer::Mat::<f64>::zeros(ROW_BLOCK.min(rows), cols);
+    for k0 in (0..rows).step_by(ROW_BLOCK) {
+        let rb = ROW_BLOCK.min(rows - k0);
+        let src = a.data.get(k0 * cols..(k0 + rb) * cols).unwrap_or_default();
+        block
+            .as_mut()
+            .subrows_mut(0, rb)
+            .copy_from(MatRef::from_row_major_slice(src, rb, cols));
+        let b = block.as_ref().subrows(0, rb);
+        lower::matmul(g.as_mut(), Accum::Add, b.transpose(), b, 1.0, par);
+    }
+    g
 }
 
 /// The lower triangle of lhs·rhs (k × k) in a new matrix (see `lower`).
@@ -260,12 +286,14 @@ pub fn gram_eigenvalues(g: faer::Mat<f64>, par: Par) -> Result<Vec<f64>, evd::Ev
 pub fn gram32_lower(a: &MatrixRef<'_>, par: Par) -> faer::Mat<f64> {
     // Rounding to f32 is the point of this path; values beyond f32 range become ±∞ and the
     // eigensolver reports no convergence rather than a wrong spectrum.
-    let data32: Vec<f32> = a.data.iter().map(|&x| x as f32).collect();
-    let m32 = MatRef::from_row_major_slice(&data32, a.rows, a.cols);
+    // The copy is laid out so that the right operand is column-major (see `tall_gram`).
+    let m = a.faer();
     let g = if a.rows >= a.cols {
-        lower_product(m32.transpose(), m32, par)
+        let m32 = faer::Mat::<f32>::from_fn(a.rows, a.cols, |i, j| m[(i, j)] as f32);
+        lower_product(m32.transpose(), m32.as_ref(), par)
     } else {
-        lower_product(m32, m32.transpose(), par)
+        let t32 = faer::Mat::<f32>::from_fn(a.cols, a.rows, |i, j| m[(j, i)] as f32);
+        lower_product(t32.transpose(), t32.as_ref(), par)
     };
     let k = g.nrows();
     faer::Mat::<f64>::from_fn(k, k, |i, j| if i >= j { f64::from(g[(i, j)]) } else { 0.0 })
