@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tract_onnx::pb::{AttributeProto, NodeProto, SparseTensorProto, TensorProto};
 
 use crate::onnx::Model;
+use crate::onnx::convert::{self, Order};
 use crate::onnx::dtype::{self, id};
 use crate::onnx::tensor::{self, Dense, TensorError};
 
@@ -127,13 +128,19 @@ impl<'a> Eval<'a> {
         Ok(n)
     }
 
-    pub fn eval(&mut self, e: &Expr<'_>) -> Result<Dense, TensorError> {
+    /// Count one evaluation step against `MAX_FOLD_OPS`.
+    fn step(&mut self) -> Result<(), TensorError> {
         self.ops += 1;
         if self.ops > MAX_FOLD_OPS {
             return mal(format!(
                 "constant expression needs more than {MAX_FOLD_OPS} fold steps"
             ));
         }
+        Ok(())
+    }
+
+    pub fn eval(&mut self, e: &Expr<'_>) -> Result<Dense, TensorError> {
+        self.step()?;
         match e {
             Expr::Leaf(l) => self.leaf(l),
             Expr::Op {
@@ -166,14 +173,18 @@ impl<'a> Eval<'a> {
                 dequant(x, scale.as_ref(), zp.as_ref(), *axis, 0)
             }
             Expr::SwapLast2(x) => {
-                let x = self.eval(x)?;
-                let r = x.shape.len();
-                if r < 2 {
-                    return mal("transpose of a tensor with rank < 2");
+                if let Expr::Leaf(Leaf {
+                    src: LeafSrc::Init(t) | LeafSrc::ConstTensor(t),
+                    ..
+                }) = x.as_ref()
+                {
+                    // The leaf's evaluation step, then decoding straight into swapped order: a
+                    // transposed Gemm weight is never held twice (counted as before).
+                    self.step()?;
+                    return tensor::decode_ordered(self.model, t, true);
                 }
-                let mut perm: Vec<usize> = (0..r).collect();
-                perm.swap(r - 2, r - 1);
-                Ok(transpose(&x, &perm))
+                let x = self.eval(x)?;
+                swap_last2(x)
             }
             Expr::Scale(x, a) => {
                 let mut x = self.eval(x)?;
@@ -754,6 +765,26 @@ pub fn transpose(x: &Dense, perm: &[usize]) -> Dense {
         data,
         dtype: x.dtype,
     }
+}
+
+/// Swap the last two axes (Gemm / FusedMatMul `trans*`), blocked for the cache.
+fn swap_last2(x: Dense) -> Result<Dense, TensorError> {
+    let mut shape = x.shape;
+    let [.., rows, cols] = shape.as_mut_slice() else {
+        return mal("transpose of a tensor with rank < 2");
+    };
+    let order = Order::SwapLast2 {
+        rows: *rows,
+        cols: *cols,
+    };
+    std::mem::swap(rows, cols);
+    let mut data = vec![0.0; x.data.len()];
+    convert::reorder(&x.data, &mut data, order, |v| *v, |_| {});
+    Ok(Dense {
+        shape,
+        data,
+        dtype: x.dtype,
+    })
 }
 
 /// y = (x − zp)·scale (onnx-weights.md §5.1): scale scalar (per tensor), 1-D of length
