@@ -276,21 +276,41 @@ fn map_bounded(path: &Path, max: u64) -> Result<Backing> {
         ));
     }
     if md.len() == 0 {
-        // mmap refuses empty lengths; an empty file is simply not a model.
-        return Ok(Backing::Owned(Vec::new()));
+        // mmap refuses empty lengths (and some files report 0 but have contents): read it.
+        return Ok(Backing::Owned(read_to_end(file, path, max, 0)?));
     }
     // SAFETY: a read-only shared mapping of a regular file. Another process truncating the file
     // while it is mapped makes a later read fault: the documented limit of mmap-based loading
     // (module `source`), as for external data.
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
-    if map.len() as u64 > max {
-        return Err(Error::model(
-            path,
-            K::TooLarge,
-            format!("file grew past the {max}-byte limit"),
-        ));
+    let bytes = match unsafe { memmap2::Mmap::map(&file) } {
+        Ok(map) => Backing::Mapped(map),
+        // Some file systems cannot map files: read it instead (the weights then stay in memory).
+        Err(_) => Backing::Owned(read_to_end(file, path, max, md.len())?),
+    };
+    if bytes.bytes().len() as u64 > max {
+        return Err(grew(path, max));
     }
-    Ok(Backing::Mapped(map))
+    Ok(bytes)
+}
+
+fn read_to_end(file: std::fs::File, path: &Path, max: u64, len: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > max {
+        return Err(grew(path, max));
+    }
+    Ok(bytes)
+}
+
+fn grew(path: &Path, max: u64) -> Error {
+    Error::model(
+        path,
+        K::TooLarge,
+        format!("file grew past the {max}-byte limit"),
+    )
 }
 
 /// Class of a protobuf decoding failure. Input that ends inside a field is `truncated` when it
@@ -323,3 +343,7 @@ pub fn node_label(n: &NodeProto, index: usize) -> String {
         n.name.clone()
     }
 }
+
+#[cfg(test)]
+#[path = "mod_tests.rs"]
+mod tests;
