@@ -79,15 +79,41 @@ pub(crate) fn plan_rows<'a>(
         .collect())
 }
 
-/// Compute every column of one row.
-pub(crate) fn analyse_row(
+impl RowPlan<'_> {
+    /// The same row without its matrices (so without a borrow of them): enough to finish a row
+    /// whose options read no matrix after its spectrum (`needs_matrices`).
+    pub fn detached<'b>(&self, layer: &'b WeightLayer) -> RowPlan<'b> {
+        RowPlan {
+            layer,
+            dims: self.dims,
+            slice_id: self.slice_id,
+            matrices: Vec::new(),
+            scale_sq: self.scale_sq,
+            par: self.par,
+        }
+    }
+}
+
+/// Whether finishing a row reads its matrices again (randomized ESD, eigenvector localization);
+/// otherwise a layer's matrix can be freed as soon as its spectra exist.
+pub(crate) fn needs_matrices(opts: &AnalysisOptions) -> bool {
+    opts.randomize || opts.vectors
+}
+
+/// The ESD of one row.
+pub(crate) fn row_spectrum(
     plan: &RowPlan<'_>,
     opts: &AnalysisOptions,
+) -> Result<Spectrum, spectra::SpectrumError> {
+    spectra::row_spectrum_par(&plan.matrices, plan.scale_sq, opts.eigensolver, plan.par)
+}
+
+/// Every column of one row from its spectrum.
+pub(crate) fn finish_row(
+    plan: &RowPlan<'_>,
+    spec: Spectrum,
+    opts: &AnalysisOptions,
 ) -> Result<(Row, RowEsd), spectra::SpectrumError> {
-    let started = std::time::Instant::now();
-    let spec =
-        spectra::row_spectrum_par(&plan.matrices, plan.scale_sq, opts.eigensolver, plan.par)?;
-    let spectrum_s = started.elapsed().as_secs_f64();
     let mut row = identity(plan.layer, plan.slice_id, &plan.dims);
     let sm = norms::spectrum_metrics(&spec, plan.dims.n, opts);
     let pl = fits::fit_power_law(&spec.evals, opts);
@@ -110,14 +136,6 @@ pub(crate) fn analyse_row(
         let loc = vectors::localization(&plan.matrices, plan.scale_sq, pl.xmin)?;
         put_vectors(&mut row, &loc);
     }
-    tracing::debug!(
-        rows = plan.dims.n,
-        cols = plan.dims.m,
-        matrices = plan.matrices.len(),
-        spectrum_s,
-        rest_s = started.elapsed().as_secs_f64() - spectrum_s,
-        "row analysed"
-    );
     let key = match plan.slice_id {
         Some(s) if !opts.pool => format!("{}:{s}", plan.layer.layer_id),
         _ => plan.layer.layer_id.to_string(),

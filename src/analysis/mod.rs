@@ -196,15 +196,33 @@ fn analyse_layer(
         Ok(p) => p,
         Err(e) => return problem_row(layer, &dims, "malformed", e.to_string()),
     };
+    let spectra: Vec<_> = plans.iter().map(|p| layer::row_spectrum(p, opts)).collect();
+    if layer::needs_matrices(opts) {
+        return finish_rows(layer, &plans, spectra, opts);
+    }
+    // Nothing reads the matrix again: free it (a big dense layer's f64 copy) before the fits.
+    let detached: Vec<_> = plans.iter().map(|p| p.detached(layer)).collect();
+    drop(plans);
+    drop(w);
+    finish_rows(layer, &detached, spectra, opts)
+}
+
+/// The rows of one layer from their spectra; a failed eigensolve becomes a row status.
+fn finish_rows(
+    layer: &WeightLayer,
+    plans: &[layer::RowPlan<'_>],
+    spectra: Vec<std::result::Result<spectra::Spectrum, spectra::SpectrumError>>,
+    opts: &AnalysisOptions,
+) -> LayerOutcome {
     let mut out = LayerOutcome::default();
-    for plan in &plans {
-        match layer::analyse_row(plan, opts) {
+    for (plan, spec) in plans.iter().zip(spectra) {
+        match spec.and_then(|s| layer::finish_row(plan, s, opts)) {
             Ok((row, esd)) => {
                 out.rows.push(row);
                 out.esd.push(esd);
             }
             Err(e) => {
-                let mut row = layer::identity(layer, plan.slice_id, &dims);
+                let mut row = layer::identity(layer, plan.slice_id, &plan.dims);
                 row.set("status", "eigensolver_failed");
                 row.set("problem", e.to_string());
                 row.set("has_esd", false);

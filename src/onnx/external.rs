@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use tract_onnx::pb::TensorProto;
 
+use super::source::Bytes;
 use super::tensor::{TensorError, rejected};
 use crate::error::{ModelErrorKind as K, display_name};
 
@@ -251,12 +252,16 @@ fn openat2(dir: &Path, rel: &Path) -> std::io::Result<Option<File>> {
     Ok(Some(unsafe { File::from_raw_fd(fd as i32) }))
 }
 
-/// A read-only mapping of one tensor's bytes.
+/// A read-only mapping of one tensor's bytes (unmapped when dropped).
 pub struct Mapped(Option<memmap2::Mmap>);
 
 impl Mapped {
-    pub fn bytes(&self) -> &[u8] {
-        self.0.as_deref().unwrap_or(&[])
+    /// The payload; its pages can be released while it is decoded.
+    pub fn bytes(&self) -> Bytes<'_> {
+        match &self.0 {
+            Some(m) => Bytes::mapped(m, 0, m),
+            None => Bytes::plain(&[]),
+        }
     }
 }
 

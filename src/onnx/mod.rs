@@ -1,26 +1,32 @@
 //! Loading an ONNX model safely: size limit, prost decoding (recursion limit on), SHA-256, and a
 //! validation pass over every tensor so that a malformed file fails the run up front
 //! (onnx-weights.md §7, §8).
+//!
+//! The file is mapped, not read, and decoded without its in-file weights (`skeleton`): they are
+//! read in place, one layer at a time (`source`), so the model is never held decoded.
 
+pub mod convert;
 pub mod dtype;
 pub mod external;
+pub mod skeleton;
+pub mod source;
 pub mod tensor;
 pub mod validate;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use prost::Message;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use tract_onnx::pb::{GraphProto, ModelProto, NodeProto};
+use tract_onnx::pb::{GraphProto, ModelProto, NodeProto, TensorProto};
 
 use crate::error::{Error, ModelErrorKind as K, Result};
+use source::{Backing, Bytes, Elided, Payloads};
 
 /// Loading limits (onnx-weights.md §8.2), all with safe defaults.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Limits {
-    /// Largest model file read into memory: protobuf's hard limit, 2 GiB − 1.
+    /// Largest model file (in-file weights included): protobuf's hard limit, 2 GiB − 1.
     pub max_file_bytes: u64,
     /// If/Loop/Scan nesting depth.
     pub max_subgraph_depth: usize,
@@ -81,7 +87,10 @@ pub struct ModelInfo {
 
 /// A decoded, validated model.
 pub struct Model {
+    /// The decoded protobuf; the main graph's initializers have empty `raw_data` when their
+    /// payloads were elided: read them with `raw_data`.
     proto: ModelProto,
+    elided: Elided,
     path: PathBuf,
     dir: PathBuf,
     info: ModelInfo,
@@ -108,8 +117,17 @@ impl Model {
     pub fn limits(&self) -> &Limits {
         &self.limits
     }
+    /// The decoded protobuf. The `raw_data` of the main graph's initializers is usually empty
+    /// here (left in the file): use `raw_data` to read any tensor's raw bytes.
     pub fn proto(&self) -> &ModelProto {
         &self.proto
+    }
+    /// The raw bytes of a tensor of this model: its `raw_data`, wherever it is kept.
+    pub fn raw_data<'a>(&'a self, t: &'a TensorProto) -> Bytes<'a> {
+        self.payloads().raw(t)
+    }
+    fn payloads(&self) -> Payloads<'_> {
+        self.elided.payloads(&self.graph().initializer)
     }
     /// The main graph (presence is checked by `load`).
     pub fn graph(&self) -> &GraphProto {
@@ -129,53 +147,63 @@ impl Model {
     }
 }
 
-/// Read, decode and validate a model file.
+/// Map, decode and validate a model file.
 pub fn load(path: &Path, limits: &Limits) -> Result<Model> {
-    let bytes = read_bounded(path, limits.max_file_bytes)?;
+    let backing = map_bounded(path, limits.max_file_bytes)?;
     let canon = path.canonicalize().map_err(|e| Error::io(path, e))?;
     let dir = canon
         .parent()
         .map(Path::to_path_buf)
         .ok_or_else(|| Error::model(path, K::NotOnnx, "the model file has no parent directory"))?;
-    load_bytes(&bytes, path, &dir, limits)
+    load_backing(backing, path, &dir, limits)
 }
 
 /// Decode and validate a model already in memory. `path` names it in messages; `dir` is the
 /// directory that external data must stay inside (it should be canonical). This is the entry
-/// point for fuzzing: everything `load` does after reading the file.
+/// point for fuzzing: everything `load` does after mapping the file, on a copy of `bytes`.
 pub fn load_bytes(bytes: &[u8], path: &Path, dir: &Path, limits: &Limits) -> Result<Model> {
     if bytes.len() as u64 > limits.max_file_bytes {
-        return Err(Error::model(
-            path,
-            K::TooLarge,
-            format!(
-                "model is {} bytes, over the {}-byte limit for a protobuf model (use external data)",
-                bytes.len(),
-                limits.max_file_bytes
-            ),
-        ));
+        return Err(too_large(path, bytes.len() as u64, limits.max_file_bytes));
     }
-    let sha256 = Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>();
-    // prost keeps its recursion limit (100) on: deep-nesting bombs fail to decode.
-    let proto = ModelProto::decode(bytes).map_err(|e| {
-        Error::model(
-            path,
-            decode_error_kind(&e, bytes),
-            format!("not a valid ONNX model (protobuf: {e})"),
-        )
-    })?;
+    load_backing(Backing::Owned(bytes.to_vec()), path, dir, limits)
+}
+
+fn too_large(path: &Path, len: u64, max: u64) -> Error {
+    Error::model(
+        path,
+        K::TooLarge,
+        format!(
+            "model is {len} bytes, over the {max}-byte limit for a protobuf model (use external data)"
+        ),
+    )
+}
+
+fn load_backing(backing: Backing, path: &Path, dir: &Path, limits: &Limits) -> Result<Model> {
+    let all = backing.all();
+    if all.len() as u64 > limits.max_file_bytes {
+        return Err(too_large(path, all.len() as u64, limits.max_file_bytes));
+    }
+    let sha256 = sha256_hex(all);
+    let (proto, ranges) = decode(all.as_slice(), path)?;
+    // The scan and prost touched the headers only (or everything, when prost decoded the file
+    // itself): nothing of the file needs to stay resident.
+    all.release(0..all.len());
+    let bytes = all.len() as u64;
+    let elided = if ranges.is_empty() {
+        Elided::none()
+    } else {
+        Elided::new(backing, ranges)
+    };
     let graph = proto
         .graph
         .as_ref()
         .ok_or_else(|| Error::model(path, K::NotOnnx, "not a valid ONNX model: it has no graph"))?;
-    validate::model(graph, dir, limits).map_err(|(kind, m)| Error::model(path, kind, m))?;
+    validate::model(graph, elided.payloads(&graph.initializer), dir, limits)
+        .map_err(|(kind, m)| Error::model(path, kind, m))?;
     let info = ModelInfo {
         file: path.display().to_string(),
         sha256,
-        bytes: bytes.len() as u64,
+        bytes,
         ir_version: proto.ir_version,
         producer_name: proto.producer_name.clone(),
         producer_version: proto.producer_version.clone(),
@@ -193,6 +221,7 @@ pub fn load_bytes(bytes: &[u8], path: &Path, dir: &Path, limits: &Limits) -> Res
     };
     Ok(Model {
         proto,
+        elided,
         path: path.to_path_buf(),
         dir: dir.to_path_buf(),
         info,
@@ -200,7 +229,37 @@ pub fn load_bytes(bytes: &[u8], path: &Path, dir: &Path, limits: &Limits) -> Res
     })
 }
 
-fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>> {
+/// SHA-256 of the whole file, releasing its pages as the hash goes.
+fn sha256_hex(bytes: Bytes<'_>) -> String {
+    let mut h = Sha256::new();
+    bytes.for_each_chunk(|c| {
+        h.update(c);
+        true
+    });
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Decode the skeleton (weights left in the file) when the scan takes the file apart, else the
+/// file itself. A skeleton that prost refuses is decoded again from the file, so that every
+/// error message and class is the one the file itself produces.
+fn decode(bytes: &[u8], path: &Path) -> Result<(ModelProto, Vec<Option<std::ops::Range<usize>>>)> {
+    if let Some(sk) = skeleton::elide(bytes)
+        && let Ok(proto) = ModelProto::decode(sk.proto.as_slice())
+    {
+        return Ok((proto, sk.raw));
+    }
+    // prost keeps its recursion limit (100) on: deep-nesting bombs fail to decode.
+    let proto = ModelProto::decode(bytes).map_err(|e| {
+        Error::model(
+            path,
+            decode_error_kind(&e, bytes),
+            format!("not a valid ONNX model (protobuf: {e})"),
+        )
+    })?;
+    Ok((proto, Vec::new()))
+}
+
+fn map_bounded(path: &Path, max: u64) -> Result<Backing> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let md = file.metadata().map_err(|e| Error::io(path, e))?;
     if !md.is_file() {
@@ -216,18 +275,42 @@ fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>> {
             ),
         ));
     }
-    let mut bytes = Vec::with_capacity(md.len() as usize);
+    if md.len() == 0 {
+        // mmap refuses empty lengths (and some files report 0 but have contents): read it.
+        return Ok(Backing::Owned(read_to_end(file, path, max, 0)?));
+    }
+    // SAFETY: a read-only shared mapping of a regular file. Another process truncating the file
+    // while it is mapped makes a later read fault: the documented limit of mmap-based loading
+    // (module `source`), as for external data.
+    let bytes = match unsafe { memmap2::Mmap::map(&file) } {
+        Ok(map) => Backing::Mapped(map),
+        // Some file systems cannot map files: read it instead (the weights then stay in memory).
+        Err(_) => Backing::Owned(read_to_end(file, path, max, md.len())?),
+    };
+    if bytes.bytes().len() as u64 > max {
+        return Err(grew(path, max));
+    }
+    Ok(bytes)
+}
+
+fn read_to_end(file: std::fs::File, path: &Path, max: u64, len: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
     file.take(max + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io(path, e))?;
     if bytes.len() as u64 > max {
-        return Err(Error::model(
-            path,
-            K::TooLarge,
-            format!("file grew past the {max}-byte limit"),
-        ));
+        return Err(grew(path, max));
     }
     Ok(bytes)
+}
+
+fn grew(path: &Path, max: u64) -> Error {
+    Error::model(
+        path,
+        K::TooLarge,
+        format!("file grew past the {max}-byte limit"),
+    )
 }
 
 /// Class of a protobuf decoding failure. Input that ends inside a field is `truncated` when it
@@ -260,3 +343,7 @@ pub fn node_label(n: &NodeProto, index: usize) -> String {
         n.name.clone()
     }
 }
+
+#[cfg(test)]
+#[path = "mod_tests.rs"]
+mod tests;

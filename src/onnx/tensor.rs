@@ -4,7 +4,9 @@
 
 use tract_onnx::pb::{SparseTensorProto, TensorProto};
 
+use super::convert::{self, Order};
 use super::dtype::{self, TypedField, id};
+use super::source::Bytes;
 use super::{Limits, Model, external};
 use crate::error::ModelErrorKind as K;
 
@@ -133,9 +135,14 @@ pub fn is_external(t: &TensorProto) -> bool {
     t.data_location == Some(1)
 }
 
-/// Exactly one payload, of the right kind and exact length (§7.1). Returns the payload kind and
-/// the raw byte length it must have.
-pub fn check_payload(t: &TensorProto, count: usize) -> Result<(Payload, u64), TensorError> {
+/// Exactly one payload, of the right kind and exact length (§7.1). `raw` is the tensor's
+/// `raw_data` wherever it is kept (`Model::raw_data`). Returns the payload kind and the raw byte
+/// length it must have.
+pub fn check_payload(
+    t: &TensorProto,
+    raw: &[u8],
+    count: usize,
+) -> Result<(Payload, u64), TensorError> {
     let mal = |m: String| Err(rejected(K::BadPayload, m));
     let short = |m: String| Err(rejected(K::LengthMismatch, m));
     if t.segment.is_some() {
@@ -143,7 +150,7 @@ pub fn check_payload(t: &TensorProto, count: usize) -> Result<(Payload, u64), Te
     }
     let typed = typed_fields(t);
     let ext = is_external(t);
-    let sources = typed.len() + usize::from(!t.raw_data.is_empty()) + usize::from(ext);
+    let sources = typed.len() + usize::from(!raw.is_empty()) + usize::from(ext);
     if sources > 1 {
         return mal("more than one payload (raw_data, typed fields, external data)".into());
     }
@@ -154,7 +161,7 @@ pub fn check_payload(t: &TensorProto, count: usize) -> Result<(Payload, u64), Te
         return mal(format!("unknown data_location {loc}"));
     }
     if t.data_type == id::STRING {
-        if !t.raw_data.is_empty() || ext {
+        if !raw.is_empty() || ext {
             return mal("a STRING tensor cannot use raw_data or external data".into());
         }
         return Ok((Payload::Typed(TypedField::String), 0));
@@ -176,11 +183,11 @@ pub fn check_payload(t: &TensorProto, count: usize) -> Result<(Payload, u64), Te
     if ext {
         return Ok((Payload::External, bytes));
     }
-    if !t.raw_data.is_empty() {
-        if t.raw_data.len() as u64 != bytes {
+    if !raw.is_empty() {
+        if raw.len() as u64 != bytes {
             return short(format!(
                 "raw_data has {} bytes, dims and dtype {} need {bytes}",
-                t.raw_data.len(),
+                raw.len(),
                 dtype::name(t.data_type)
             ));
         }
@@ -216,10 +223,11 @@ pub fn check_payload(t: &TensorProto, count: usize) -> Result<(Payload, u64), Te
 pub fn validate(
     model_dir: &std::path::Path,
     t: &TensorProto,
+    raw: &[u8],
     limits: &Limits,
 ) -> Result<u64, TensorError> {
     let (_, count) = shape_of(&t.dims, limits)?;
-    let checked = check_payload(t, count);
+    let checked = check_payload(t, raw, count);
     let bytes = checked.as_ref().map_or(0, |&(_, b)| b);
     match checked {
         Ok((Payload::External, bytes)) => external::check(model_dir, t, bytes).map(|_| bytes),
@@ -248,23 +256,54 @@ pub fn check_budget(count: usize, limits: &Limits) -> Result<(), TensorError> {
     Ok(())
 }
 
-/// Decode a tensor to f64 (one tensor at a time; external data through a read-only mmap).
+/// Decode a tensor to f64 (one tensor at a time; in-file and external data read in place).
 pub fn decode(model: &Model, t: &TensorProto) -> Result<Dense, TensorError> {
+    decode_ordered(model, t, false)
+}
+
+/// As `decode`, with the last two axes swapped when `swap` (Gemm `trans*`): the values are
+/// written in swapped order as they are decoded, so the layer is never held twice.
+pub fn decode_ordered(model: &Model, t: &TensorProto, swap: bool) -> Result<Dense, TensorError> {
     let limits = model.limits();
-    let (shape, count) = shape_of(&t.dims, limits)?;
+    let (mut shape, count) = shape_of(&t.dims, limits)?;
     if !dtype::decodable(t.data_type) {
         return Err(TensorError::Unsupported(dtype::name(t.data_type)));
     }
-    let (payload, bytes) = check_payload(t, count)?;
+    let raw = model.raw_data(t);
+    let (payload, bytes) = check_payload(t, raw.as_slice(), count)?;
     check_budget(count, limits)?;
+    let order = if swap {
+        let [.., rows, cols] = shape.as_mut_slice() else {
+            return Err(TensorError::Malformed(
+                "transpose of a tensor with rank < 2".into(),
+            ));
+        };
+        let order = Order::SwapLast2 {
+            rows: *rows,
+            cols: *cols,
+        };
+        std::mem::swap(rows, cols);
+        order
+    } else {
+        Order::Stored
+    };
     let data = match payload {
         Payload::Empty => Vec::new(),
-        Payload::Raw => decode_raw(t.data_type, &t.raw_data, count)?,
+        Payload::Raw => convert::decode(t.data_type, raw, count, order)?,
         Payload::External => {
             let map = external::map(model.dir(), t, bytes)?;
-            decode_raw(t.data_type, map.bytes(), count)?
+            convert::decode(t.data_type, map.bytes(), count, order)?
         }
-        Payload::Typed(field) => decode_typed(t, field, count)?,
+        Payload::Typed(field) => {
+            let v = decode_typed(t, field, count)?;
+            if order == Order::Stored {
+                v
+            } else {
+                let mut out = vec![0.0; v.len()];
+                convert::reorder(&v, &mut out, order, |x| *x, |_| {});
+                out
+            }
+        }
     };
     Ok(Dense {
         shape,
@@ -273,46 +312,28 @@ pub fn decode(model: &Model, t: &TensorProto) -> Result<Dense, TensorError> {
     })
 }
 
-fn le<const N: usize>(c: &[u8]) -> [u8; N] {
-    let mut a = [0u8; N];
-    a.copy_from_slice(c);
-    a
+/// Whether a tensor has at least two values and all compare equal, as `decode` then comparing
+/// would say, but without decoding an in-file payload: it stops at the first value that differs
+/// (a weight's second value, as a rule), where decoding would convert every value first.
+pub fn all_equal(model: &Model, t: &TensorProto) -> Result<bool, TensorError> {
+    let limits = model.limits();
+    let (_, count) = shape_of(&t.dims, limits)?;
+    if !dtype::decodable(t.data_type) {
+        return Err(TensorError::Unsupported(dtype::name(t.data_type)));
+    }
+    let raw = model.raw_data(t);
+    let (payload, _) = check_payload(t, raw.as_slice(), count)?;
+    check_budget(count, limits)?;
+    if payload == Payload::Raw {
+        return convert::all_equal(t.data_type, raw, count);
+    }
+    let d = decode(model, t)?;
+    Ok(d.data.len() > 1 && d.data.windows(2).all(|w| w[0] == w[1]))
 }
 
 /// Little-endian fixed-width decoding (§7.1).
 pub fn decode_raw(dtype: i32, raw: &[u8], count: usize) -> Result<Vec<f64>, TensorError> {
-    let width = match dtype::layout(dtype) {
-        Some(l) if l.bits % 8 == 0 => (l.bits / 8) as usize,
-        _ => return Err(TensorError::Unsupported(dtype::name(dtype))),
-    };
-    if raw.len() != count.saturating_mul(width) {
-        return Err(TensorError::Malformed(format!(
-            "payload has {} bytes, expected {}",
-            raw.len(),
-            count.saturating_mul(width)
-        )));
-    }
-    let chunks = raw.chunks_exact(width);
-    let v: Vec<f64> = match dtype {
-        id::FLOAT => chunks.map(|c| f32::from_le_bytes(le(c)) as f64).collect(),
-        id::DOUBLE => chunks.map(|c| f64::from_le_bytes(le(c))).collect(),
-        id::FLOAT16 => chunks
-            .map(|c| half::f16::from_le_bytes(le(c)).to_f64())
-            .collect(),
-        id::BFLOAT16 => chunks
-            .map(|c| half::bf16::from_le_bytes(le(c)).to_f64())
-            .collect(),
-        id::INT8 => chunks.map(|c| i8::from_le_bytes(le(c)) as f64).collect(),
-        id::UINT8 => chunks.map(|c| u8::from_le_bytes(le(c)) as f64).collect(),
-        id::INT16 => chunks.map(|c| i16::from_le_bytes(le(c)) as f64).collect(),
-        id::UINT16 => chunks.map(|c| u16::from_le_bytes(le(c)) as f64).collect(),
-        id::INT32 => chunks.map(|c| i32::from_le_bytes(le(c)) as f64).collect(),
-        id::UINT32 => chunks.map(|c| u32::from_le_bytes(le(c)) as f64).collect(),
-        id::INT64 => chunks.map(|c| i64::from_le_bytes(le(c)) as f64).collect(),
-        id::UINT64 => chunks.map(|c| u64::from_le_bytes(le(c)) as f64).collect(),
-        other => return Err(TensorError::Unsupported(dtype::name(other))),
-    };
-    Ok(v)
+    convert::decode(dtype, Bytes::plain(raw), count, Order::Stored)
 }
 
 fn decode_typed(t: &TensorProto, field: TypedField, count: usize) -> Result<Vec<f64>, TensorError> {

@@ -8,15 +8,22 @@ use std::path::Path;
 
 use tract_onnx::pb::{GraphProto, NodeProto, TensorProto};
 
+use super::source::Payloads;
 use super::{Limits, node_label, tensor};
 use crate::error::{ModelErrorKind as K, display_name};
 
 /// A classified validation failure.
 pub type Problem = (K, String);
 
-/// Validate the main graph and everything under it.
-pub fn model(g: &GraphProto, dir: &Path, limits: &Limits) -> Result<(), Problem> {
+/// Validate the main graph and everything under it; `payloads` finds tensors' raw bytes.
+pub fn model<'a>(
+    g: &'a GraphProto,
+    payloads: Payloads<'a>,
+    dir: &'a Path,
+    limits: &'a Limits,
+) -> Result<(), Problem> {
     let mut v = Validator {
+        payloads,
         dir,
         limits,
         data_bytes: 0,
@@ -26,6 +33,7 @@ pub fn model(g: &GraphProto, dir: &Path, limits: &Limits) -> Result<(), Problem>
 }
 
 struct Validator<'a> {
+    payloads: Payloads<'a>,
     dir: &'a Path,
     limits: &'a Limits,
     /// Declared tensor data so far (inline and external), for the per-model budget.
@@ -92,9 +100,11 @@ impl<'a> Validator<'a> {
         Ok(())
     }
 
-    fn tensor(&mut self, t: &TensorProto, what: &str) -> Result<(), Problem> {
+    fn tensor(&mut self, t: &'a TensorProto, what: &str) -> Result<(), Problem> {
         let label = format!("{what} {:?}", display_name(&t.name));
-        let bytes = tensor::validate(self.dir, t, self.limits).map_err(|e| classify(e, &label))?;
+        let raw = self.payloads.raw(t).as_slice();
+        let bytes =
+            tensor::validate(self.dir, t, raw, self.limits).map_err(|e| classify(e, &label))?;
         self.data_bytes = self.data_bytes.saturating_add(bytes);
         let budget = self.limits.model_memory_budget;
         if self.data_bytes > budget {
@@ -109,7 +119,7 @@ impl<'a> Validator<'a> {
         Ok(())
     }
 
-    fn node_tensors(&mut self, n: &NodeProto, index: usize, at: &str) -> Result<(), Problem> {
+    fn node_tensors(&mut self, n: &'a NodeProto, index: usize, at: &str) -> Result<(), Problem> {
         let label = node_label(n, index);
         for a in &n.attribute {
             let what = format!(

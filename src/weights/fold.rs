@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tract_onnx::pb::{AttributeProto, NodeProto, SparseTensorProto, TensorProto};
 
 use crate::onnx::Model;
+use crate::onnx::convert::{self, Order};
 use crate::onnx::dtype::{self, id};
 use crate::onnx::tensor::{self, Dense, TensorError};
 
@@ -127,13 +128,19 @@ impl<'a> Eval<'a> {
         Ok(n)
     }
 
-    pub fn eval(&mut self, e: &Expr<'_>) -> Result<Dense, TensorError> {
+    /// Count one evaluation step against `MAX_FOLD_OPS`.
+    fn step(&mut self) -> Result<(), TensorError> {
         self.ops += 1;
         if self.ops > MAX_FOLD_OPS {
             return mal(format!(
                 "constant expression needs more than {MAX_FOLD_OPS} fold steps"
             ));
         }
+        Ok(())
+    }
+
+    pub fn eval(&mut self, e: &Expr<'_>) -> Result<Dense, TensorError> {
+        self.step()?;
         match e {
             Expr::Leaf(l) => self.leaf(l),
             Expr::Op {
@@ -166,14 +173,18 @@ impl<'a> Eval<'a> {
                 dequant(x, scale.as_ref(), zp.as_ref(), *axis, 0)
             }
             Expr::SwapLast2(x) => {
-                let x = self.eval(x)?;
-                let r = x.shape.len();
-                if r < 2 {
-                    return mal("transpose of a tensor with rank < 2");
+                if let Expr::Leaf(Leaf {
+                    src: LeafSrc::Init(t) | LeafSrc::ConstTensor(t),
+                    ..
+                }) = x.as_ref()
+                {
+                    // The leaf's evaluation step, then decoding straight into swapped order: a
+                    // transposed Gemm weight is never held twice (counted as before).
+                    self.step()?;
+                    return tensor::decode_ordered(self.model, t, true);
                 }
-                let mut perm: Vec<usize> = (0..r).collect();
-                perm.swap(r - 2, r - 1);
-                Ok(transpose(&x, &perm))
+                let x = self.eval(x)?;
+                swap_last2(x)
             }
             Expr::Scale(x, a) => {
                 let mut x = self.eval(x)?;
@@ -235,6 +246,10 @@ impl<'a> Eval<'a> {
                 }
                 if perm.len() != r || seen.iter().any(|s| !s) {
                     return mal("Transpose: perm is not a permutation");
+                }
+                if swaps_last_two(&perm) {
+                    // Blocked for the cache; the general index walk takes seconds on a big layer.
+                    return swap_last2(x);
                 }
                 Ok(transpose(&x, &perm))
             }
@@ -735,15 +750,6 @@ pub fn for_each_index(shape: &[usize], mut f: impl FnMut(&[usize])) {
 }
 
 pub fn transpose(x: &Dense, perm: &[usize]) -> Dense {
-    let r = perm.len();
-    let swaps_last_two = r >= 2
-        && perm[..r - 2].iter().enumerate().all(|(i, &p)| p == i)
-        && perm[r - 2] == r - 1
-        && perm[r - 1] == r - 2
-        && x.shape.len() == r;
-    if swaps_last_two {
-        return transpose_last_two(x);
-    }
     let shape: Vec<usize> = perm
         .iter()
         .map(|&p| x.shape.get(p).copied().unwrap_or(0))
@@ -765,35 +771,33 @@ pub fn transpose(x: &Dense, perm: &[usize]) -> Dense {
     }
 }
 
-/// Transpose of the last two axes (a batch of matrices), in cache-sized tiles: the weight of
-/// every `Gemm(transB=1)` goes through here, and the element-by-element index walk of the
-/// general case took seconds on a 25088×4096 layer.
-fn transpose_last_two(x: &Dense) -> Dense {
-    const TILE: usize = 32;
-    let r = x.shape.len();
-    let (rows, cols) = (x.shape[r - 2], x.shape[r - 1]);
-    let mut shape = x.shape.clone();
-    shape.swap(r - 2, r - 1);
-    let size = rows * cols;
+/// Whether `perm` keeps every axis but swaps the last two.
+fn swaps_last_two(perm: &[usize]) -> bool {
+    let r = perm.len();
+    r >= 2
+        && perm[..r - 2].iter().enumerate().all(|(i, &p)| p == i)
+        && perm[r - 2] == r - 1
+        && perm[r - 1] == r - 2
+}
+
+/// Swap the last two axes (Gemm / FusedMatMul `trans*`), blocked for the cache.
+fn swap_last2(x: Dense) -> Result<Dense, TensorError> {
+    let mut shape = x.shape;
+    let [.., rows, cols] = shape.as_mut_slice() else {
+        return mal("transpose of a tensor with rank < 2");
+    };
+    let order = Order::SwapLast2 {
+        rows: *rows,
+        cols: *cols,
+    };
+    std::mem::swap(rows, cols);
     let mut data = vec![0.0; x.data.len()];
-    if size > 0 {
-        for (src, dst) in x.data.chunks_exact(size).zip(data.chunks_exact_mut(size)) {
-            for i0 in (0..rows).step_by(TILE) {
-                for j0 in (0..cols).step_by(TILE) {
-                    for i in i0..(i0 + TILE).min(rows) {
-                        for j in j0..(j0 + TILE).min(cols) {
-                            dst[j * rows + i] = src[i * cols + j];
-                        }
-                    }
-                }
-            }
-        }
-    }
-    Dense {
+    convert::reorder(&x.data, &mut data, order, |v| *v, |_| {});
+    Ok(Dense {
         shape,
         data,
         dtype: x.dtype,
-    }
+    })
 }
 
 /// y = (x − zp)·scale (onnx-weights.md §5.1): scale scalar (per tensor), 1-D of length

@@ -2,6 +2,7 @@
 //! subgraphs, constant folding, dequantisation, deduplication, and WeightWatcher's initializer
 //! scan (methods.md §2.6). Matrices are decoded one layer at a time, on demand.
 
+pub mod dedup;
 pub mod fold;
 pub mod ops;
 pub mod scope;
@@ -12,7 +13,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use tract_onnx::pb::{GraphProto, NodeProto};
 
 use crate::error::{Error, ModelErrorKind, Result, display_name};
@@ -236,7 +236,7 @@ pub fn extract<'m>(model: &'m Model, opts: &AnalysisOptions) -> Result<Extractio
                 next_frame: 0,
                 opts,
                 by_key: HashMap::new(),
-                by_content: HashMap::new(),
+                by_content: dedup::Registry::default(),
                 used_leaves: HashSet::new(),
                 next_id: 0,
             };
@@ -452,8 +452,8 @@ struct Walker<'a, 'm> {
     opts: &'a AnalysisOptions,
     /// Identity key → layer index.
     by_key: HashMap<Vec<usize>, usize>,
-    /// Content hash → layer index.
-    by_content: HashMap<[u8; 32], usize>,
+    /// Layers by weight content (ties across subgraphs).
+    by_content: dedup::Registry<'m>,
     used_leaves: HashSet<usize>,
     next_id: usize,
 }
@@ -571,10 +571,10 @@ impl<'m> Walker<'_, 'm> {
         let content = if flags.iter().any(|f| f == "synthetic_constant") {
             None
         } else {
-            content_hash(&plan, &shape)
+            content_of(&plan, &shape, self.x.model)
         };
-        if let Some(h) = content
-            && let Some(&li) = self.by_content.get(&h)
+        if let Some(c) = &content
+            && let Some(li) = self.by_content.find(c)
         {
             self.next_id -= 1;
             self.by_key.insert(key, li);
@@ -582,8 +582,8 @@ impl<'m> Walker<'_, 'm> {
         }
         let li = self.x.layers.len();
         self.by_key.insert(key, li);
-        if let Some(h) = content {
-            self.by_content.insert(h, li);
+        if let Some(c) = content {
+            self.by_content.insert(c, li);
         }
         let stored_shape = info.stored_shape.clone().unwrap_or_else(|| shape.clone());
         self.x.layers.push(WeightLayer {
@@ -622,6 +622,20 @@ impl<'m> Walker<'_, 'm> {
     /// Whether every value is equal (a synthetic constant, §3.2). Evaluated only for folded
     /// expressions and in-memory leaves; external data is not read here.
     fn all_equal(&self, e: &Expr<'_>) -> bool {
+        // A leaf, or a leaf with its last two axes swapped (the same values permuted), is
+        // answered from its payload, stopping at the first differing value: decoding a big layer
+        // here would cost its full f64 copy at extraction.
+        let leaf = match e {
+            Expr::SwapLast2(x) if ops::static_rank(x).is_some_and(|r| r >= 2) => x.as_ref(),
+            e => e,
+        };
+        if let Expr::Leaf(Leaf {
+            src: LeafSrc::Init(t) | LeafSrc::ConstTensor(t),
+            ..
+        }) = leaf
+        {
+            return !tensor::is_external(t) && tensor::all_equal(self.x.model, t).unwrap_or(false);
+        }
         let leaf_inline = |t: &tract_onnx::pb::TensorProto| !tensor::is_external(t);
         let ok = match e {
             Expr::Leaf(Leaf {
@@ -658,9 +672,14 @@ fn contains_external(e: &Expr<'_>) -> bool {
     }
 }
 
-/// SHA-256 over (dtype, shape, payload) of a plain in-memory leaf: catches exporters that
-/// duplicate an initializer per subgraph (§9). Dequantised or scaled weights are not merged.
-fn content_hash(plan: &Plan<'_>, shape: &[usize]) -> Option<[u8; 32]> {
+/// The content of a plain in-file leaf (dtype, effective shape, payload) for ties by content:
+/// catches exporters that duplicate an initializer per subgraph (§9). Dequantised or scaled
+/// weights are not merged.
+fn content_of<'m>(
+    plan: &Plan<'m>,
+    shape: &[usize],
+    model: &'m Model,
+) -> Option<dedup::Content<'m>> {
     if !plan
         .key_extra
         .iter()
@@ -679,16 +698,7 @@ fn content_hash(plan: &Plan<'_>, shape: &[usize]) -> Option<[u8; 32]> {
     else {
         return None;
     };
-    if t.raw_data.is_empty() {
-        return None;
-    }
-    let mut h = Sha256::new();
-    h.update(t.data_type.to_le_bytes());
-    for d in shape {
-        h.update((*d as u64).to_le_bytes());
-    }
-    h.update(&t.raw_data);
-    Some(h.finalize().into())
+    dedup::Content::new(t.data_type, shape, model.raw_data(t))
 }
 
 fn mark_leaves(e: &Expr<'_>, used: &mut HashSet<usize>) {
