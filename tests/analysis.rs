@@ -220,6 +220,40 @@ fn results_do_not_depend_on_the_thread_count() {
     assert!(one.contains("rand_distance"));
 }
 
+/// Big layers take another schedule (Gram products with all threads, eigensolves detached beside
+/// the next big layer, the two-stage eigensolver): the output must still be byte-identical for
+/// any thread count.
+#[test]
+fn big_layer_schedule_does_not_depend_on_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 2200; // 2200³ + 4/3·2200³ flops ≥ spectra::cost::BIG_LAYER_FLOPS
+    assert!(tailwatch::spectra::cost::is_big(n, n, 1));
+    let mut g = Graph::new("g").input("x0");
+    for k in 0..3 {
+        let name = format!("w{k}");
+        let (x, y) = (format!("x{k}"), format!("x{}", k + 1));
+        // Two big layers (the first one's eigensolve runs detached) and a small one.
+        let shape = [n, if k == 2 { 40 } else { n }];
+        g = g
+            .init(f32_raw(&name, &shape.map(|d| d as i64), &heavy_tailed(shape[0] * shape[1], 20 + k as u64)))
+            .node("MatMul", &name, &[&x, &name], &[&y]);
+    }
+    let p = write(dir.path(), "big.onnx", &g.output("x3").model()).unwrap();
+    let o = opts("{ mp_fit: true }");
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let a = pool.install(|| analyze_file(&p, &o)).unwrap();
+        assert_eq!(a.rows.len(), 3);
+        serde_json::to_string(&tailwatch::report::analysis::analysis_json(&a, "ww")).unwrap()
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(3));
+}
+
 fn reference(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/reference/ww-0.7.7")

@@ -108,6 +108,14 @@ pub(crate) fn row_spectrum(
     spectra::row_spectrum_par(&plan.matrices, plan.scale_sq, opts.eigensolver, plan.par)
 }
 
+/// The first half of a row's ESD: Gram products (or SVDs), after which the matrices can go.
+pub(crate) fn prepare_spectrum(
+    plan: &RowPlan<'_>,
+    opts: &AnalysisOptions,
+) -> Result<spectra::PreparedRow, spectra::SpectrumError> {
+    spectra::prepare_row(&plan.matrices, plan.scale_sq, opts.eigensolver, plan.par)
+}
+
 /// Every column of one row from its spectrum.
 pub(crate) fn finish_row(
     plan: &RowPlan<'_>,

@@ -1,8 +1,9 @@
 //! The per-model pipeline: load → extract weight layers → per row: spectra, fits, metrics →
-//! summary. Big layers (`spectra::cost`) run one at a time with the eigensolver's own threads,
-//! so two of them never hold memory at once; the rest run side by side over rayon. Outcomes are
-//! collected in layer order and both paths compute the same numbers, so the output does not
-//! depend on the thread count.
+//! summary. Big layers (`spectra::cost`) have their Gram products formed one at a time with all
+//! threads, then their eigensolves run on one thread beside the next big layer
+//! (`analyse_big_layers`); the rest run side by side over rayon. Outcomes are collected in
+//! layer order and every path computes the same numbers, so the output does not depend on the
+//! thread count or on the schedule.
 
 mod layer;
 
@@ -74,26 +75,23 @@ pub fn analyze_file_with_progress(
     let t2 = Instant::now();
     let total = extraction.layers.len();
     let done = AtomicUsize::new(0);
-    let run = |(i, l): (usize, &WeightLayer), par: Par| {
-        let o = analyse_layer(&extraction, l, opts, par);
-        on_layer(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-        (i, o)
-    };
+    let tick = || on_layer(done.fetch_add(1, Ordering::Relaxed) + 1, total);
     let big = |l: &WeightLayer| spectra::cost::is_big(l.view.rows, l.view.cols, l.view.slices);
     let layers = &extraction.layers;
-    // Big layers one after another (only their Gram product is multi-threaded; the eigensolver
-    // is sequential for determinism), while the other core works through the small layers.
+    let big_layers: Vec<(usize, &WeightLayer)> =
+        layers.iter().enumerate().filter(|(_, l)| big(l)).collect();
+    // Big layers' Gram products one after another with all threads, their eigensolves beside
+    // the next big layer and the small layers; the small layers side by side on the rest.
     let (mut outcomes, small): (Indexed, Indexed) = rayon::join(
-        || {
-            (layers.iter().enumerate())
-                .filter(|(_, l)| big(l))
-                .map(|il| run(il, Par::rayon(0)))
-                .collect()
-        },
+        || analyse_big_layers(&extraction, &big_layers, opts, &tick),
         || {
             (layers.par_iter().enumerate())
                 .filter(|(_, l)| !big(l))
-                .map(|il| run(il, Par::Seq))
+                .map(|(i, l)| {
+                    let o = analyse_layer(&extraction, l, opts, Par::Seq);
+                    tick();
+                    (i, o)
+                })
                 .collect()
         },
     );
@@ -175,6 +173,46 @@ fn skip(layer: &WeightLayer, reason: &str, detail: String) -> LayerOutcome {
     }
 }
 
+/// A detached eigensolve holds its Gram matrix while the next big layer is decoded and
+/// multiplied; above this size (a 5792-wide Gram matrix) the eigensolve runs in place instead,
+/// so that memory stays at one big layer plus one Gram matrix of at most this size.
+const DETACHED_GRAM_BYTES: usize = 256 << 20;
+
+/// The big layers, in order: each one's weights are decoded and its Gram products formed with
+/// all threads (`Par::rayon`), the weights freed, and its eigensolves and fits spawned to run
+/// on one thread beside the next big layer — one such detached layer at a time, and only while
+/// its Gram matrices are small (`DETACHED_GRAM_BYTES`). Every eigensolve is sequential and the
+/// outcomes are indexed, so the result does not depend on which thread ran what.
+fn analyse_big_layers(
+    ex: &Extraction<'_>,
+    big: &[(usize, &WeightLayer)],
+    opts: &AnalysisOptions,
+    tick: &(dyn Fn() + Sync),
+) -> Indexed {
+    let out = std::sync::Mutex::new(Indexed::new());
+    let detached = std::sync::atomic::AtomicBool::new(false);
+    let record = |i: usize, o: LayerOutcome| {
+        out.lock().unwrap_or_else(|e| e.into_inner()).push((i, o));
+        tick();
+    };
+    rayon::scope(|s| {
+        for &(i, layer) in big {
+            let prepared = prepare_layer(ex, layer, opts, Par::rayon(0));
+            if prepared.gram_bytes() <= DETACHED_GRAM_BYTES && !detached.swap(true, Ordering::AcqRel)
+            {
+                let (record, detached) = (&record, &detached);
+                s.spawn(move |_| {
+                    record(i, finish_layer(prepared, opts));
+                    detached.store(false, Ordering::Release);
+                });
+            } else {
+                record(i, finish_layer(prepared, opts));
+            }
+        }
+    });
+    out.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
 /// One layer: size filter, decode, then its rows. A per-layer problem becomes a row status.
 fn analyse_layer(
     ex: &Extraction<'_>,
@@ -182,29 +220,99 @@ fn analyse_layer(
     opts: &AnalysisOptions,
     par: Par,
 ) -> LayerOutcome {
+    finish_layer(prepare_layer(ex, layer, opts, par), opts)
+}
+
+/// A layer whose weights are no longer needed: either finished, or its rows' Gram products
+/// formed and waiting for their eigensolves (`finish_layer`).
+enum PreparedLayer<'e> {
+    Done(LayerOutcome),
+    Rows {
+        layer: &'e WeightLayer,
+        plans: Vec<layer::RowPlan<'e>>,
+        spectra: Vec<std::result::Result<spectra::PreparedRow, spectra::SpectrumError>>,
+    },
+}
+
+impl PreparedLayer<'_> {
+    fn gram_bytes(&self) -> usize {
+        match self {
+            PreparedLayer::Done(_) => 0,
+            PreparedLayer::Rows { spectra, .. } => {
+                spectra.iter().flatten().map(spectra::PreparedRow::bytes).sum()
+            }
+        }
+    }
+}
+
+/// The eigensolves (sequential), fits and metrics of a prepared layer.
+fn finish_layer(prepared: PreparedLayer<'_>, opts: &AnalysisOptions) -> LayerOutcome {
+    match prepared {
+        PreparedLayer::Done(outcome) => outcome,
+        PreparedLayer::Rows {
+            layer,
+            plans,
+            spectra,
+        } => {
+            let started = Instant::now();
+            let spectra: Vec<_> = spectra
+                .into_iter()
+                .map(|p| p.and_then(|p| p.solve(Par::Seq)))
+                .collect();
+            tracing::debug!(
+                layer = %layer.name,
+                eigensolve_s = started.elapsed().as_secs_f64(),
+                "eigensolves done"
+            );
+            finish_rows(layer, &plans, spectra, opts)
+        }
+    }
+}
+
+/// Size filter, decode, and the rows' Gram products with `par` threads; the weights are freed
+/// on return unless an option reads them after the spectrum (then the layer is finished here).
+fn prepare_layer<'e>(
+    ex: &'e Extraction<'_>,
+    layer: &'e WeightLayer,
+    opts: &AnalysisOptions,
+    par: Par,
+) -> PreparedLayer<'e> {
     let dims = layer.view.dims(layer.kind, opts.quirk(Quirk::ConvNmSwap));
     if let Some(why) = weights::size_filter(&dims, opts) {
-        return skip(layer, "size filter", why);
+        return PreparedLayer::Done(skip(layer, "size filter", why));
     }
     let span = tracing::debug_span!("layer", id = layer.layer_id, name = %layer.name);
     let _enter = span.enter();
     let w = match ex.matrix(layer) {
         Ok(w) => w,
-        Err(problem) => return problem_row(layer, &dims, problem.status(), problem.to_string()),
+        Err(problem) => {
+            let status = problem.status();
+            return PreparedLayer::Done(problem_row(layer, &dims, status, problem.to_string()));
+        }
     };
     let plans = match layer::plan_rows(layer, dims, &w, opts, par) {
         Ok(p) => p,
-        Err(e) => return problem_row(layer, &dims, "malformed", e.to_string()),
+        Err(e) => {
+            return PreparedLayer::Done(problem_row(layer, &dims, "malformed", e.to_string()));
+        }
     };
-    let spectra: Vec<_> = plans.iter().map(|p| layer::row_spectrum(p, opts)).collect();
     if layer::needs_matrices(opts) {
-        return finish_rows(layer, &plans, spectra, opts);
+        let spectra: Vec<_> = plans.iter().map(|p| layer::row_spectrum(p, opts)).collect();
+        return PreparedLayer::Done(finish_rows(layer, &plans, spectra, opts));
     }
-    // Nothing reads the matrix again: free it (a big dense layer's f64 copy) before the fits.
+    let started = Instant::now();
+    let spectra: Vec<_> = plans.iter().map(|p| layer::prepare_spectrum(p, opts)).collect();
+    tracing::debug!(gram_s = started.elapsed().as_secs_f64(), "gram products done");
+    // Nothing reads the matrix again: free it (a big dense layer's f64 copy) before the
+    // eigensolves.
     let detached: Vec<_> = plans.iter().map(|p| p.detached(layer)).collect();
     drop(plans);
     drop(w);
-    finish_rows(layer, &detached, spectra, opts)
+    PreparedLayer::Rows {
+        layer,
+        plans: detached,
+        spectra,
+    }
 }
 
 /// The rows of one layer from their spectra; a failed eigensolve becomes a row status.
