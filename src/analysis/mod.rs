@@ -181,8 +181,9 @@ const DETACHED_GRAM_BYTES: usize = 256 << 20;
 /// The big layers, in order: each one's weights are decoded and its Gram products formed with
 /// all threads (`Par::rayon`), the weights freed, and its eigensolves and fits spawned to run
 /// on one thread beside the next big layer — one such detached layer at a time, and only while
-/// its Gram matrices are small (`DETACHED_GRAM_BYTES`). Every eigensolve is sequential and the
-/// outcomes are indexed, so the result does not depend on which thread ran what.
+/// its Gram matrices are small (`DETACHED_GRAM_BYTES`); otherwise they run in place with all
+/// threads. Eigenvalues do not depend on the threads (`spectra`) and the outcomes are indexed,
+/// so the result does not depend on which thread ran what.
 fn analyse_big_layers(
     ex: &Extraction<'_>,
     big: &[(usize, &WeightLayer)],
@@ -202,11 +203,12 @@ fn analyse_big_layers(
             {
                 let (record, detached) = (&record, &detached);
                 s.spawn(move |_| {
-                    record(i, finish_layer(prepared, opts));
+                    record(i, finish_layer(prepared, opts, Par::Seq));
                     detached.store(false, Ordering::Release);
                 });
             } else {
-                record(i, finish_layer(prepared, opts));
+                // In place, with all threads: the other core joins in once it is free.
+                record(i, finish_layer(prepared, opts, Par::rayon(0)));
             }
         }
     });
@@ -220,7 +222,7 @@ fn analyse_layer(
     opts: &AnalysisOptions,
     par: Par,
 ) -> LayerOutcome {
-    finish_layer(prepare_layer(ex, layer, opts, par), opts)
+    finish_layer(prepare_layer(ex, layer, opts, par), opts, par)
 }
 
 /// A layer whose weights are no longer needed: either finished, or its rows' Gram products
@@ -245,8 +247,9 @@ impl PreparedLayer<'_> {
     }
 }
 
-/// The eigensolves (sequential), fits and metrics of a prepared layer.
-fn finish_layer(prepared: PreparedLayer<'_>, opts: &AnalysisOptions) -> LayerOutcome {
+/// The eigensolves (`par` threads in their GEMMs, which does not change their results), fits
+/// and metrics of a prepared layer.
+fn finish_layer(prepared: PreparedLayer<'_>, opts: &AnalysisOptions, par: Par) -> LayerOutcome {
     match prepared {
         PreparedLayer::Done(outcome) => outcome,
         PreparedLayer::Rows {
@@ -257,7 +260,7 @@ fn finish_layer(prepared: PreparedLayer<'_>, opts: &AnalysisOptions) -> LayerOut
             let started = Instant::now();
             let spectra: Vec<_> = spectra
                 .into_iter()
-                .map(|p| p.and_then(|p| p.solve(Par::Seq)))
+                .map(|p| p.and_then(|p| p.solve(par)))
                 .collect();
             tracing::debug!(
                 layer = %layer.name,
