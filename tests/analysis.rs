@@ -193,6 +193,16 @@ fn degenerate_weights_get_a_status_and_the_rest_is_analysed() {
     assert_eq!(a.summary.get("alpha"), by("good").num("alpha"));
 }
 
+/// analysis.json of `p` analysed on a pool of `threads` threads.
+fn analysis_json_with_threads(p: &Path, o: &AnalysisOptions, threads: usize) -> String {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let a = pool.install(|| analyze_file(p, o)).unwrap();
+    serde_json::to_string(&tailwatch::report::analysis::analysis_json(&a, "ww")).unwrap()
+}
+
 #[test]
 fn results_do_not_depend_on_the_thread_count() {
     let dir = tempfile::tempdir().unwrap();
@@ -206,17 +216,9 @@ fn results_do_not_depend_on_the_thread_count() {
     }
     let p = write(dir.path(), "t.onnx", &g.output("x6").model()).unwrap();
     let o = opts("{ mp_fit: true, randomize: true, detX: true, vectors: true, seed: 7 }");
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        let a = pool.install(|| analyze_file(&p, &o)).unwrap();
-        serde_json::to_string(&tailwatch::report::analysis::analysis_json(&a, "ww")).unwrap()
-    };
-    let one = run(1);
-    assert_eq!(one, run(2));
-    assert_eq!(one, run(3));
+    let one = analysis_json_with_threads(&p, &o, 1);
+    assert_eq!(one, analysis_json_with_threads(&p, &o, 2));
+    assert_eq!(one, analysis_json_with_threads(&p, &o, 3));
     assert!(one.contains("rand_distance"));
 }
 
@@ -235,23 +237,19 @@ fn big_layer_schedule_does_not_depend_on_the_thread_count() {
         // Two big layers (the first one's eigensolve runs detached) and a small one.
         let shape = [n, if k == 2 { 40 } else { n }];
         g = g
-            .init(f32_raw(&name, &shape.map(|d| d as i64), &heavy_tailed(shape[0] * shape[1], 20 + k as u64)))
+            .init(f32_raw(
+                &name,
+                &shape.map(|d| d as i64),
+                &heavy_tailed(shape[0] * shape[1], 20 + k as u64),
+            ))
             .node("MatMul", &name, &[&x, &name], &[&y]);
     }
     let p = write(dir.path(), "big.onnx", &g.output("x3").model()).unwrap();
     let o = opts("{ mp_fit: true }");
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        let a = pool.install(|| analyze_file(&p, &o)).unwrap();
-        assert_eq!(a.rows.len(), 3);
-        serde_json::to_string(&tailwatch::report::analysis::analysis_json(&a, "ww")).unwrap()
-    };
-    let one = run(1);
-    assert_eq!(one, run(2));
-    assert_eq!(one, run(3));
+    let one = analysis_json_with_threads(&p, &o, 1);
+    assert_eq!(one.matches("\"layer_id\"").count(), 3, "three rows");
+    assert_eq!(one, analysis_json_with_threads(&p, &o, 2));
+    assert_eq!(one, analysis_json_with_threads(&p, &o, 3));
 }
 
 fn reference(file: &str) -> PathBuf {

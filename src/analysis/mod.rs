@@ -199,7 +199,8 @@ fn analyse_big_layers(
     rayon::scope(|s| {
         for &(i, layer) in big {
             let prepared = prepare_layer(ex, layer, opts, Par::rayon(0));
-            if prepared.gram_bytes() <= DETACHED_GRAM_BYTES && !detached.swap(true, Ordering::AcqRel)
+            if prepared.gram_bytes() <= DETACHED_GRAM_BYTES
+                && !detached.swap(true, Ordering::AcqRel)
             {
                 let (record, detached) = (&record, &detached);
                 s.spawn(move |_| {
@@ -240,9 +241,11 @@ impl PreparedLayer<'_> {
     fn gram_bytes(&self) -> usize {
         match self {
             PreparedLayer::Done(_) => 0,
-            PreparedLayer::Rows { spectra, .. } => {
-                spectra.iter().flatten().map(spectra::PreparedRow::bytes).sum()
-            }
+            PreparedLayer::Rows { spectra, .. } => spectra
+                .iter()
+                .flatten()
+                .map(spectra::PreparedRow::bytes)
+                .sum(),
         }
     }
 }
@@ -304,8 +307,14 @@ fn prepare_layer<'e>(
         return PreparedLayer::Done(finish_rows(layer, &plans, spectra, opts));
     }
     let started = Instant::now();
-    let spectra: Vec<_> = plans.iter().map(|p| layer::prepare_spectrum(p, opts)).collect();
-    tracing::debug!(gram_s = started.elapsed().as_secs_f64(), "gram products done");
+    let spectra: Vec<_> = plans
+        .iter()
+        .map(|p| layer::prepare_spectrum(p, opts))
+        .collect();
+    tracing::debug!(
+        gram_s = started.elapsed().as_secs_f64(),
+        "gram products done"
+    );
     // Nothing reads the matrix again: free it (a big dense layer's f64 copy) before the
     // eigensolves.
     let detached: Vec<_> = plans.iter().map(|p| p.detached(layer)).collect();

@@ -1,9 +1,10 @@
 //! Work estimates that decide how a layer is scheduled, and the flop counts the benches report.
 //!
 //! A layer is *big* when its Gram product alone is worth parallelising inside the matrix: big
-//! layers run one at a time with faer's own threads (so two of them never hold memory at once),
-//! the rest run side by side over rayon with sequential faer inside. The choice depends only on
-//! the layer's shape, never on the thread count, and both paths give the same numbers.
+//! layers form their Gram products one at a time with all threads (so two of them never hold
+//! their weights at once), the rest run side by side over rayon with sequential faer inside
+//! (`analysis`). The choice depends only on the layer's shape, never on the thread count, and
+//! both paths give the same numbers.
 
 /// Flops above which a layer is big: ≈ 0.25 s of f64 GEMM on one core at ~50 GFLOP/s. A
 /// 4096×4096 dense layer (4096³ + 4/3·4096³ ≈ 1.6e11 flops) is big; VGG's 3×3 convs up to

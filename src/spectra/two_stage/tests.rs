@@ -21,25 +21,7 @@ fn symmetric(n: usize, seed: u64) -> Mat<f64> {
 }
 
 fn faer_eigenvalues(a: MatRef<'_, f64>) -> Vec<f64> {
-    let n = a.nrows();
-    let mut s = faer::diag::Diag::<f64>::zeros(n);
-    let scratch = evd::self_adjoint_evd_scratch::<f64>(
-        n,
-        evd::ComputeEigenvectors::No,
-        Par::Seq,
-        Default::default(),
-    );
-    let mut buf = MemBuffer::new(scratch);
-    evd::self_adjoint_evd(
-        a,
-        s.as_mut(),
-        None,
-        Par::Seq,
-        MemStack::new(&mut buf),
-        Default::default(),
-    )
-    .unwrap();
-    let mut v: Vec<f64> = s.column_vector().iter().copied().collect();
+    let mut v = crate::spectra::symmetric_eigen(a, None).unwrap();
     v.sort_by(f64::total_cmp);
     v
 }
