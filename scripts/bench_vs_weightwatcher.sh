@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end benchmark: tailwatch against WeightWatcher 0.7.7 on the same VGG16-size ONNX file.
 #
-#   scripts/bench_vs_weightwatcher.sh [--reps N] [--ww-reps N] [--llm] [--keep]
+#   scripts/bench_vs_weightwatcher.sh [--reps N] [--ww-reps N] [--llm | --only-llm] [--keep]
 #
 # 1. builds tailwatch and the model generator (release);
 # 2. writes a VGG16-shape model (138 M f32 parameters, heavy-tailed random weights, in-file like
@@ -17,12 +17,14 @@ set -euo pipefail
 REPS=3
 WW_REPS=1
 LLM=0
+VGG=1
 KEEP=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --reps) REPS="$2"; shift 2 ;;
     --ww-reps) WW_REPS="$2"; shift 2 ;;
     --llm) LLM=1; shift ;;
+    --only-llm) LLM=1; VGG=0; shift ;;
     --keep) KEEP=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -51,10 +53,6 @@ echo "cores: $(nproc)  cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 
 echo "OPENBLAS_CORETYPE: ${OPENBLAS_CORETYPE:-<not set>}"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-echo "== generate VGG16-size model"
-"$GEN" vgg16 "$WORK/vgg16.onnx"
-ls -l "$WORK/vgg16.onnx"
-
 # time_run LABEL CMD... → prints "LABEL wall_s max_rss_kb" from /usr/bin/time -v.
 time_run() {
   local label="$1"; shift
@@ -68,6 +66,12 @@ time_run() {
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+if [ "$VGG" = 1 ]; then
+echo "== generate VGG16-size model"
+"$GEN" vgg16 "$WORK/vgg16.onnx"
+ls -l "$WORK/vgg16.onnx"
+
 
 echo "== tailwatch analyze --preset ww ($REPS runs)"
 : > "$WORK/tw.times"
@@ -128,11 +132,15 @@ echo "WeightWatcher   median wall ${ww_med} s over $WW_REPS runs, peak RSS $((ww
 awk -v a="$ww_med" -v b="$tw_med" 'BEGIN { printf "ratio           %.1f× faster\n", a / b }'
 echo "OPENBLAS_CORETYPE ${OPENBLAS_CORETYPE:-was not set}"
 rm -f "$WORK/vgg16.onnx"
+fi
 
 if [ "$LLM" = 1 ]; then
   echo "== LLM shapes, external data (tailwatch only)"
-  # 2 × 8192×28672 + 6 × 4096×11008 (+ 2 × 11008×4096) f32 ≈ 8.9 GB.
-  shapes="8192x28672,28672x8192,4096x11008,4096x11008,4096x11008,11008x4096,11008x4096,4096x11008,4096x11008,4096x11008"
+  # 8 × 8192×28672 (or transposed) + 4 × 4096×14336 (or transposed) + 4096×11008 + 11008×4096,
+  # f32: 8.82 GB of external data.
+  big="8192x28672,28672x8192"
+  mid="4096x14336,14336x4096"
+  shapes="$big,$big,$big,$big,$mid,$mid,4096x11008,11008x4096"
   "$GEN" llm "$WORK/llm.onnx" "$shapes"
   ls -l "$WORK"/llm.onnx*
   time_run tailwatch-llm "$TW" -q analyze "$WORK/llm.onnx" --preset ww --out "$WORK/llm-out" \
