@@ -80,22 +80,17 @@ pub fn analyze_file_with_progress(
     let layers = &extraction.layers;
     let big_layers: Vec<(usize, &WeightLayer)> =
         layers.iter().enumerate().filter(|(_, l)| big(l)).collect();
-    // Big layers' Gram products one after another with all threads, their eigensolves beside
-    // the next big layer and the small layers; the small layers side by side on the rest.
-    let (mut outcomes, small): (Indexed, Indexed) = rayon::join(
-        || analyse_big_layers(&extraction, &big_layers, opts, &tick),
-        || {
-            (layers.par_iter().enumerate())
-                .filter(|(_, l)| !big(l))
-                .map(|(i, l)| {
-                    let o = analyse_layer(&extraction, l, opts, Par::Seq);
-                    tick();
-                    (i, o)
-                })
-                .collect()
-        },
-    );
-    outcomes.extend(small);
+    let small_layers = || -> Indexed {
+        (layers.par_iter().enumerate())
+            .filter(|(_, l)| !big(l))
+            .map(|(i, l)| {
+                let o = analyse_layer(&extraction, l, opts, Par::Seq);
+                tick();
+                (i, o)
+            })
+            .collect()
+    };
+    let mut outcomes = analyse_big_layers(&extraction, &big_layers, opts, &tick, &small_layers);
     outcomes.sort_by_key(|(i, _)| *i);
     let outcomes = outcomes.into_iter().map(|(_, o)| o).collect();
     let t3 = Instant::now();
@@ -178,17 +173,21 @@ fn skip(layer: &WeightLayer, reason: &str, detail: String) -> LayerOutcome {
 /// so that memory stays at one big layer plus one Gram matrix of at most this size.
 const DETACHED_GRAM_BYTES: usize = 256 << 20;
 
-/// The big layers, in order: each one's weights are decoded and its Gram products formed with
-/// all threads (`Par::rayon`), the weights freed, and its eigensolves and fits spawned to run
-/// on one thread beside the next big layer — one such detached layer at a time, and only while
-/// its Gram matrices are small (`DETACHED_GRAM_BYTES`); otherwise they run in place with all
-/// threads. Eigenvalues do not depend on the threads (`spectra`) and the outcomes are indexed,
-/// so the result does not depend on which thread ran what.
+/// Every layer. The big layers, in order: each one's weights are decoded and its Gram products
+/// formed with all threads (`Par::rayon`), the weights freed, and its eigensolves and fits
+/// spawned to run on one thread beside the next big layer — one such detached layer at a time,
+/// and only while its Gram matrices are small (`DETACHED_GRAM_BYTES`); otherwise they run in
+/// place with all threads. The small layers (`small`) start once the first big layer's Gram
+/// products are done, queued behind its eigensolve: the Gram product uses both cores well, the
+/// sequential eigensolves do not, so that is where the small layers fill the second core.
+/// Eigenvalues do not depend on the threads (`spectra`) and the outcomes are indexed, so the
+/// result does not depend on which thread ran what.
 fn analyse_big_layers(
     ex: &Extraction<'_>,
     big: &[(usize, &WeightLayer)],
     opts: &AnalysisOptions,
     tick: &(dyn Fn() + Sync),
+    small: &(dyn Fn() -> Indexed + Sync),
 ) -> Indexed {
     let out = std::sync::Mutex::new(Indexed::new());
     let detached = std::sync::atomic::AtomicBool::new(false);
@@ -196,7 +195,9 @@ fn analyse_big_layers(
         out.lock().unwrap_or_else(|e| e.into_inner()).push((i, o));
         tick();
     };
+    let record_all = |v: Indexed| out.lock().unwrap_or_else(|e| e.into_inner()).extend(v);
     rayon::scope(|s| {
+        let mut small_started = false;
         for &(i, layer) in big {
             let prepared = prepare_layer(ex, layer, opts, Par::rayon(0));
             if prepared.gram_bytes() <= DETACHED_GRAM_BYTES
@@ -211,6 +212,14 @@ fn analyse_big_layers(
                 // In place, with all threads: the other core joins in once it is free.
                 record(i, finish_layer(prepared, opts, Par::rayon(0)));
             }
+            if !small_started {
+                small_started = true;
+                let record_all = &record_all;
+                s.spawn(move |_| record_all(small()));
+            }
+        }
+        if !small_started {
+            record_all(small());
         }
     });
     out.into_inner().unwrap_or_else(|e| e.into_inner())
