@@ -11,6 +11,18 @@ use tract_onnx::pb::{
 
 use crate::onnx::dtype::id;
 
+/// The files a study run must write, as the README promises them; `timings.json` is the one
+/// that differs between runs.
+pub const STUDY_OUTPUTS: [&str; 7] = [
+    "report.json",
+    "details.csv",
+    "summary.csv",
+    "correlations.csv",
+    "report.md",
+    "report.html",
+    "timings.json",
+];
+
 /// A tensor with `raw_data`.
 pub fn raw(name: &str, dtype: i32, dims: &[i64], bytes: Vec<u8>) -> TensorProto {
     TensorProto {

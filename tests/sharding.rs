@@ -4,15 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-
-const REPORT_FILES: [&str; 6] = [
-    "report.json",
-    "details.csv",
-    "summary.csv",
-    "correlations.csv",
-    "report.md",
-    "report.html",
-];
+use tailwatch::testkit::STUDY_OUTPUTS;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -100,7 +92,7 @@ fn shards_merge_into_the_unsharded_report() {
     );
 
     study(&[s(&file), "--out", s(&merged), "--merge", s(&s1), s(&s2)]).success();
-    for f in REPORT_FILES {
+    for f in STUDY_OUTPUTS.iter().filter(|f| **f != "timings.json") {
         let a = std::fs::read(full.join(f)).unwrap();
         let b = std::fs::read(merged.join(f)).unwrap();
         assert!(

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use tailwatch::testkit::STUDY_OUTPUTS;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -43,16 +44,6 @@ fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-const OUTPUTS: [&str; 7] = [
-    "report.json",
-    "details.csv",
-    "summary.csv",
-    "correlations.csv",
-    "report.md",
-    "report.html",
-    "timings.json",
-];
-
 #[test]
 fn trajectory_study_writes_every_output_and_finds_the_strong_relation() {
     let dir = tempfile::tempdir().unwrap();
@@ -65,7 +56,7 @@ fn trajectory_study_writes_every_output_and_finds_the_strong_relation() {
         .arg(&out)
         .assert()
         .success();
-    for f in OUTPUTS {
+    for f in STUDY_OUTPUTS {
         assert!(out.join(f).is_file(), "{f}");
     }
     let corr = read(&out.join("correlations.csv"));
@@ -120,7 +111,7 @@ fn rerunning_correlate_and_report_reuses_analyses_and_is_byte_identical() {
         .arg(&b)
         .assert()
         .success();
-    for f in OUTPUTS.iter().filter(|f| **f != "timings.json") {
+    for f in STUDY_OUTPUTS.iter().filter(|f| **f != "timings.json") {
         assert_eq!(
             read(&a.join(f)),
             read(&b.join(f)),

@@ -105,15 +105,7 @@ fn factor_panel(mut panel: MatMut<'_, f64>) -> BlockReflector {
 /// T[i,i] = τᵢ, T[0..i, i] = −τᵢ·T[0..i, 0..i]·V[:, 0..i]ᵀ·vᵢ.
 fn triangular_factor(v: MatRef<'_, f64>, tau: &[f64]) -> Mat<f64> {
     let k = tau.len();
-    let mut vtv = Mat::<f64>::zeros(k, k);
-    faer::linalg::matmul::matmul(
-        vtv.as_mut(),
-        Accum::Replace,
-        v.transpose(),
-        v,
-        1.0,
-        Par::Seq,
-    );
+    let vtv = product(v.transpose(), v, 1.0, Par::Seq);
     let mut t = Mat::<f64>::zeros(k, k);
     for i in 0..k {
         t[(i, i)] = tau[i];
@@ -129,38 +121,13 @@ fn triangular_factor(v: MatRef<'_, f64>, tau: &[f64]) -> Mat<f64> {
 /// Q = I − V·T·Vᵀ: W = A·V·T, Y = W − ½·V·(Tᵀ·Vᵀ·W) (LAPACK dsytrd's blocked update, with
 /// b-column panels).
 fn update_terms(a: MatRef<'_, f64>, q: &BlockReflector, par: Par) -> Mat<f64> {
-    use faer::linalg::matmul::matmul;
     let (m, k) = (q.v.nrows(), q.v.ncols());
     let mut av = Mat::<f64>::zeros(m, k);
     lower::symmetric_matmul(av.as_mut(), a, q.v.as_ref(), par);
-    let mut w = Mat::<f64>::zeros(m, k);
-    matmul(
-        w.as_mut(),
-        Accum::Replace,
-        av.as_ref(),
-        q.t.as_ref(),
-        1.0,
-        par,
-    );
-    let mut vtw = Mat::<f64>::zeros(k, k);
-    matmul(
-        vtw.as_mut(),
-        Accum::Replace,
-        q.v.transpose(),
-        w.as_ref(),
-        1.0,
-        par,
-    );
-    let mut half_m = Mat::<f64>::zeros(k, k);
-    matmul(
-        half_m.as_mut(),
-        Accum::Replace,
-        q.t.transpose(),
-        vtw.as_ref(),
-        0.5,
-        par,
-    );
-    matmul(
+    let mut w = product(av.as_ref(), q.t.as_ref(), 1.0, par);
+    let vtw = product(q.v.transpose(), w.as_ref(), 1.0, par);
+    let half_m = product(q.t.transpose(), vtw.as_ref(), 0.5, par);
+    faer::linalg::matmul::matmul(
         w.as_mut(),
         Accum::Add,
         q.v.as_ref(),
@@ -169,4 +136,11 @@ fn update_terms(a: MatRef<'_, f64>, q: &BlockReflector, par: Par) -> Mat<f64> {
         par,
     );
     w
+}
+
+/// α·lhs·rhs in a new matrix.
+fn product(lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>, alpha: f64, par: Par) -> Mat<f64> {
+    let mut out = Mat::<f64>::zeros(lhs.nrows(), rhs.ncols());
+    faer::linalg::matmul::matmul(out.as_mut(), Accum::Replace, lhs, rhs, alpha, par);
+    out
 }
