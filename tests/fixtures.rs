@@ -118,6 +118,45 @@ fn gemm_trans_and_alpha() {
 }
 
 #[test]
+fn any_orientation_skips_a_top_level_transpose_only() {
+    use tailwatch::weights::Orientation::{Any, Effective};
+    // Gemm transB = 1: effective Wᵀ (2 × 3); `Any` gives the stored W (3 × 2), undecoded order.
+    let gemm = |attrs| {
+        let g = Graph::new("g")
+            .input("x")
+            .init(f32_raw("w", &[3, 2], &iota(6)))
+            .node_with("Gemm", "fc", &["x", "w"], &["y"], attrs);
+        load(&g.model())
+    };
+    let (_d, m) = gemm(vec![a_int("transB", 1)]);
+    let x = extract(&m, &[]);
+    let l = one(&x);
+    let eff = x.matrix_in(&l, Effective).unwrap();
+    let any = x.matrix_in(&l, Any).unwrap();
+    assert_eq!(
+        (eff.rows, eff.cols, eff.data),
+        (2, 3, vec![1.0, 3.0, 5.0, 2.0, 4.0, 6.0])
+    );
+    assert_eq!(
+        (any.rows, any.cols, any.data),
+        (3, 2, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    );
+    // A scale on top of the transpose keeps the effective order.
+    let (_d, m) = gemm(vec![a_int("transB", 1), a_float("alpha", 2.0)]);
+    let x = extract(&m, &[]);
+    let l = one(&x);
+    assert_eq!(
+        x.matrix_in(&l, Any).unwrap(),
+        x.matrix_in(&l, Effective).unwrap()
+    );
+    // No transpose: the same matrix either way.
+    let (_d, m) = gemm(vec![]);
+    let x = extract(&m, &[]);
+    let l = one(&x);
+    assert_eq!(x.matrix_in(&l, Any).unwrap(), x.matrix(&l).unwrap());
+}
+
+#[test]
 fn matmul_sides_stacks_and_fused() {
     let g = Graph::new("g")
         .input("x")

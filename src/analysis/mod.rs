@@ -298,7 +298,14 @@ fn prepare_layer<'e>(
     }
     let span = tracing::debug_span!("layer", id = layer.layer_id, name = %layer.name);
     let _enter = span.enter();
-    let w = match ex.matrix(layer) {
+    // Spectra and norms do not depend on orientation; randomize and vectors read the matrix
+    // as the graph uses it.
+    let orientation = if layer::needs_matrices(opts) {
+        weights::Orientation::Effective
+    } else {
+        weights::Orientation::Any
+    };
+    let w = match ex.matrix_in(layer, orientation) {
         Ok(w) => w,
         Err(problem) => {
             let status = problem.status();

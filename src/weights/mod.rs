@@ -249,9 +249,33 @@ pub fn extract<'m>(model: &'m Model, opts: &AnalysisOptions) -> Result<Extractio
     Ok(x)
 }
 
+/// Which way round a layer's matrices come out of `Extraction::matrix_in`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Orientation {
+    /// As the graph uses them: the effective weight (onnx-weights.md).
+    Effective,
+    /// The effective matrices or their transposes, whichever is cheaper to decode: a weight that
+    /// the graph transposes (Gemm `transB`, a `Transpose` swapping the last two axes) comes in
+    /// stored order. For consumers of orientation-free quantities only — singular values, norms
+    /// (methods.md §2.1) — it saves a transposing copy of every transposed Gemm weight, and the
+    /// stored [out, in] order is also the layout whose Gram product needs no copy at all
+    /// (`spectra::gram_par`).
+    Any,
+}
+
 impl Extraction<'_> {
-    /// Decode one layer's matrix now. Callable from several threads.
+    /// Decode one layer's matrix now, in its effective orientation. Callable from several
+    /// threads.
     pub fn matrix(&self, layer: &WeightLayer) -> std::result::Result<WeightMatrix, LayerProblem> {
+        self.matrix_in(layer, Orientation::Effective)
+    }
+
+    /// As `matrix`, in the given orientation.
+    pub fn matrix_in(
+        &self,
+        layer: &WeightLayer,
+        orientation: Orientation,
+    ) -> std::result::Result<WeightMatrix, LayerProblem> {
         let idx = self
             .layers
             .iter()
@@ -265,7 +289,15 @@ impl Extraction<'_> {
             .ok_or_else(|| LayerProblem::Malformed("no recipe for layer".into()))?;
         layer_budget(&layer.view, self.model.limits().layer_memory_budget)?;
         let mut ev = Eval::new(self.model);
-        let mut t = ev.eval(&r.expr)?;
+        // Only a transpose at the top of a plain stacked layout is dropped: a transpose under a
+        // dequantisation or scale, RNN gate blocks and convolutions keep their effective order.
+        let stored = match (orientation, r.expr.as_ref(), &r.layout, &r.bn) {
+            (Orientation::Any, Expr::SwapLast2(inner), Layout::Stacked { rows: None }, None) => {
+                Some(inner)
+            }
+            _ => None,
+        };
+        let mut t = ev.eval(stored.unwrap_or(&r.expr))?;
         if self.fold_bn
             && let Some(bn) = &r.bn
         {
@@ -286,8 +318,11 @@ impl Extraction<'_> {
                 t.data.len()
             )));
         }
-        let v = &layer.view;
-        let data = view::slices_of(&r.layout, v, t).map_err(LayerProblem::Malformed)?;
+        let mut v = layer.view.clone();
+        if stored.is_some() {
+            std::mem::swap(&mut v.rows, &mut v.cols);
+        }
+        let data = view::slices_of(&r.layout, &v, t).map_err(LayerProblem::Malformed)?;
         Ok(WeightMatrix {
             rows: v.rows,
             cols: v.cols,
