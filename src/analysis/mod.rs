@@ -90,7 +90,13 @@ pub fn analyze_file_with_progress(
             })
             .collect()
     };
-    let mut outcomes = analyse_big_layers(&extraction, &big_layers, opts, &tick, &small_layers);
+    // The file's hash (for the report) on one thread while the first layer starts.
+    let ((), mut outcomes) = rayon::join(
+        || {
+            model.info();
+        },
+        || analyse_big_layers(&extraction, &big_layers, opts, &tick, &small_layers),
+    );
     outcomes.sort_by_key(|(i, _)| *i);
     let outcomes = outcomes.into_iter().map(|(_, o)| o).collect();
     let t3 = Instant::now();

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use prost::Message;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
 use tract_onnx::pb::{GraphProto, ModelProto, NodeProto, TensorProto};
 
 use crate::error::{Error, ModelErrorKind as K, Result};
@@ -93,19 +94,26 @@ pub struct Model {
     elided: Elided,
     path: PathBuf,
     dir: PathBuf,
-    info: ModelInfo,
+    /// All of `info` but the file's hash, which is computed on first use: hashing a big file
+    /// takes a core for a while, and `analysis` does it beside the first layers' work.
+    header: ModelInfo,
+    info: OnceLock<ModelInfo>,
     limits: Limits,
 }
 
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Model").field("info", &self.info).finish()
+        f.debug_struct("Model").field("info", &self.header).finish()
     }
 }
 
 impl Model {
+    /// The model's facts, its SHA-256 included (computed now if no call did it yet).
     pub fn info(&self) -> &ModelInfo {
-        &self.info
+        self.info.get_or_init(|| ModelInfo {
+            sha256: sha256_hex(self.elided.all()),
+            ..self.header.clone()
+        })
     }
     pub fn path(&self) -> &Path {
         &self.path
@@ -139,7 +147,7 @@ impl Model {
     }
     /// Opset version of the default ONNX domain ("" or "ai.onnx").
     pub fn onnx_opset(&self) -> i64 {
-        self.info
+        self.header
             .opsets
             .iter()
             .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
@@ -183,8 +191,9 @@ fn load_backing(backing: Backing, path: &Path, dir: &Path, limits: &Limits) -> R
     if all.len() as u64 > limits.max_file_bytes {
         return Err(too_large(path, all.len() as u64, limits.max_file_bytes));
     }
-    let sha256 = sha256_hex(all);
     let (proto, ranges) = decode(all.as_slice(), path)?;
+    // Without elided payloads the backing is dropped below: hash it now.
+    let sha256 = ranges.is_empty().then(|| sha256_hex(all));
     // The scan and prost touched the headers only (or everything, when prost decoded the file
     // itself): nothing of the file needs to stay resident.
     all.release(0..all.len());
@@ -200,9 +209,9 @@ fn load_backing(backing: Backing, path: &Path, dir: &Path, limits: &Limits) -> R
         .ok_or_else(|| Error::model(path, K::NotOnnx, "not a valid ONNX model: it has no graph"))?;
     validate::model(graph, elided.payloads(&graph.initializer), dir, limits)
         .map_err(|(kind, m)| Error::model(path, kind, m))?;
-    let info = ModelInfo {
+    let header = ModelInfo {
         file: path.display().to_string(),
-        sha256,
+        sha256: String::new(),
         bytes,
         ir_version: proto.ir_version,
         producer_name: proto.producer_name.clone(),
@@ -224,7 +233,13 @@ fn load_backing(backing: Backing, path: &Path, dir: &Path, limits: &Limits) -> R
         elided,
         path: path.to_path_buf(),
         dir: dir.to_path_buf(),
-        info,
+        info: sha256.map_or_else(OnceLock::new, |sha256| {
+            OnceLock::from(ModelInfo {
+                sha256,
+                ..header.clone()
+            })
+        }),
+        header,
         limits: limits.clone(),
     })
 }

@@ -132,6 +132,11 @@ impl Elided {
         Elided { backing, ranges }
     }
 
+    /// The whole backing, as releasable bytes.
+    pub fn all(&self) -> Bytes<'_> {
+        self.backing.all()
+    }
+
     /// Nothing elided: every payload is in the proto (the backing is dropped).
     pub fn none() -> Self {
         Elided {
