@@ -1,5 +1,5 @@
 use super::*;
-use faer::Mat;
+use faer::{Mat, MatMut, MatRef};
 
 fn filled(rows: usize, cols: usize, seed: u64) -> Mat<f64> {
     let mut x = seed;
@@ -11,39 +11,56 @@ fn filled(rows: usize, cols: usize, seed: u64) -> Mat<f64> {
     })
 }
 
-#[test]
-fn lower_product_equals_the_full_product_on_and_below_the_diagonal() {
-    // 1100 columns: two full 512-blocks and a partial one.
-    let (k, d) = (1100, 70);
+/// `product` (one of this module's) against faer's full product: bit-identical on and below
+/// the diagonal, and nothing touched outside the diagonal blocks of side `block`.
+fn check_lower(
+    product: impl Fn(MatMut<'_, f64>, MatRef<'_, f64>, MatRef<'_, f64>),
+    block: usize,
+    d: usize,
+) {
+    // 1100 columns: full blocks and a partial one.
+    let k = 1100;
     let lhs = filled(k, d, 1);
     let rhs = filled(d, k, 2);
-    let mut full = Mat::<f64>::zeros(k, k);
-    faer::linalg::matmul::matmul(
-        full.as_mut(),
-        Accum::Replace,
-        lhs.as_ref(),
-        rhs.as_ref(),
-        1.0,
-        Par::Seq,
-    );
     let mut low = filled(k, k, 3);
     let before = low.clone();
-    matmul(
-        low.as_mut(),
+    // The same update by one full product: a deep product accumulates into dst block by block
+    // of its depth, so the reference is that, not before − lhs·rhs.
+    let mut full = before.clone();
+    faer::linalg::matmul::matmul(
+        full.as_mut(),
         Accum::Add,
         lhs.as_ref(),
         rhs.as_ref(),
         -1.0,
-        Par::rayon(2),
+        Par::Seq,
     );
+    product(low.as_mut(), lhs.as_ref(), rhs.as_ref());
     for j in 0..k {
         for i in j..k {
-            assert_eq!(low[(i, j)], before[(i, j)] - full[(i, j)], "({i},{j})");
+            assert_eq!(low[(i, j)], full[(i, j)], "({i},{j})");
         }
         // Above the diagonal blocks nothing is touched.
-        for i in 0..(j / BLOCK) * BLOCK {
+        for i in 0..(j / block) * block {
             assert_eq!(low[(i, j)], before[(i, j)], "({i},{j}) above the blocks");
         }
+    }
+}
+
+#[test]
+fn lower_product_equals_the_full_product_on_and_below_the_diagonal() {
+    for par in [Par::Seq, Par::rayon(2)] {
+        check_lower(
+            |dst, lhs, rhs| matmul(dst, Accum::Add, lhs, rhs, -1.0, par),
+            BLOCK,
+            70,
+        );
+        // A deep product, as for a Gram matrix.
+        check_lower(
+            |dst, lhs, rhs| matmul_deep(dst, Accum::Add, lhs, rhs, -1.0, par),
+            ROW_BLOCK,
+            700,
+        );
     }
 }
 

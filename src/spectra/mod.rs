@@ -247,7 +247,7 @@ fn tall_gram(a: &MatrixRef<'_>, par: Par) -> faer::Mat<f64> {
             .subrows_mut(0, rb)
             .copy_from(MatRef::from_row_major_slice(src, rb, cols));
         let b = block.as_ref().subrows(0, rb);
-        lower::matmul(g.as_mut(), Accum::Add, b.transpose(), b, 1.0, par);
+        lower::matmul_deep(g.as_mut(), Accum::Add, b.transpose(), b, 1.0, par);
     }
     g
 }
@@ -259,7 +259,7 @@ where
 {
     let k = lhs.nrows();
     let mut g = faer::Mat::<T>::zeros(k, k);
-    lower::matmul(g.as_mut(), Accum::Replace, lhs, rhs, T::one_impl(), par);
+    lower::matmul_deep(g.as_mut(), Accum::Replace, lhs, rhs, T::one_impl(), par);
     g
 }
 
