@@ -1,0 +1,271 @@
+//! Eigenvalues of a symmetric tridiagonal matrix by the root-free QL/QR iteration of
+//! Pal, Walker and Kahan, as in LAPACK's `dsterf` (the eigenvalue-only path of `dsyevd`, and so
+//! of `scipy.linalg.eigvalsh`).
+//!
+//! Why not faer's tridiagonal QR: with eigenvalues only it still forms every Givens rotation
+//! (a square root and two divisions per step), 0.48 s at n = 4096 on the reference machine;
+//! the root-free iteration works on the squares of the off-diagonal and needs one division per
+//! step. Same backward stability (absolute error ≈ ε·‖T‖).
+//!
+//! The code follows LAPACK 3.12 `dsterf` line by line, 0-based: `e[i]` couples `d[i]` and
+//! `d[i + 1]`.
+
+/// The iteration did not converge within 30·n QL/QR sweeps (LAPACK's MAXIT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoConvergence;
+
+/// Sweeps allowed per eigenvalue (LAPACK `dsterf` MAXIT).
+const MAX_SWEEPS: usize = 30;
+
+/// All eigenvalues of the symmetric tridiagonal matrix with diagonal `diag` and off-diagonal
+/// `sub` (`diag.len() − 1` values; extra ones are ignored), ascending. Inputs must be finite.
+pub fn eigenvalues(diag: &[f64], sub: &[f64]) -> Result<Vec<f64>, NoConvergence> {
+    let n = diag.len();
+    let mut d = diag.to_vec();
+    let mut e: Vec<f64> = sub.iter().copied().take(n.saturating_sub(1)).collect();
+    e.resize(n.saturating_sub(1), 0.0);
+    let mut sweeps = Sweeps {
+        done: 0,
+        limit: n * MAX_SWEEPS,
+    };
+    let mut l1 = 0;
+    while l1 < n {
+        if l1 > 0 {
+            e[l1 - 1] = 0.0;
+        }
+        // The block l1..=m ends at the first negligible off-diagonal.
+        let m = (l1..n - 1)
+            .find(|&i| e[i].abs() <= d[i].abs().sqrt() * d[i + 1].abs().sqrt() * EPS)
+            .unwrap_or(n - 1);
+        if m < n - 1 {
+            e[m] = 0.0;
+        }
+        let block = l1..m + 1;
+        l1 = m + 1;
+        if block.len() > 1 {
+            solve_block(&mut d, &mut e, block, &mut sweeps)?;
+        }
+    }
+    d.sort_by(f64::total_cmp);
+    Ok(d)
+}
+
+/// LAPACK `dlamch('E')`: the unit roundoff 2⁻⁵³.
+const EPS: f64 = f64::EPSILON / 2.0;
+
+struct Sweeps {
+    done: usize,
+    limit: usize,
+}
+
+impl Sweeps {
+    fn next(&mut self) -> Result<(), NoConvergence> {
+        if self.done == self.limit {
+            return Err(NoConvergence);
+        }
+        self.done += 1;
+        Ok(())
+    }
+}
+
+/// Eigenvalues of the unreduced block `d[block]`, in place: scaled into the safe range, the
+/// off-diagonal squared, then QL if the top end is larger in magnitude, else QR.
+fn solve_block(
+    d: &mut [f64],
+    e: &mut [f64],
+    block: std::ops::Range<usize>,
+    sweeps: &mut Sweeps,
+) -> Result<(), NoConvergence> {
+    let (l, lend) = (block.start, block.end - 1);
+    let anorm = d[l..=lend]
+        .iter()
+        .chain(&e[l..lend])
+        .fold(0.0f64, |a, x| a.max(x.abs()));
+    if anorm == 0.0 {
+        return Ok(());
+    }
+    let eps2 = EPS * EPS;
+    let safmin = f64::MIN_POSITIVE;
+    let ssfmax = (1.0 / safmin).sqrt() / 3.0;
+    let ssfmin = safmin.sqrt() / eps2;
+    let scale_to = if anorm > ssfmax {
+        Some(ssfmax)
+    } else if anorm < ssfmin {
+        Some(ssfmin)
+    } else {
+        None
+    };
+    if let Some(to) = scale_to {
+        let f = to / anorm;
+        d[l..=lend].iter_mut().for_each(|x| *x *= f);
+        e[l..lend].iter_mut().for_each(|x| *x *= f);
+    }
+    e[l..lend].iter_mut().for_each(|x| *x *= *x);
+    let result = if d[lend].abs() < d[l].abs() {
+        qr(d, e, l, lend, sweeps)
+    } else {
+        ql(d, e, l, lend, sweeps)
+    };
+    if let Some(to) = scale_to {
+        let f = anorm / to;
+        d[l..=lend].iter_mut().for_each(|x| *x *= f);
+    }
+    result
+}
+
+/// QL sweeps over the block top..=bottom, deflating from the top; `e` holds squared
+/// off-diagonals.
+fn ql(
+    d: &mut [f64],
+    e: &mut [f64],
+    top: usize,
+    bottom: usize,
+    sweeps: &mut Sweeps,
+) -> Result<(), NoConvergence> {
+    let eps2 = EPS * EPS;
+    let (mut l, lend) = (top, bottom);
+    while l <= lend {
+        let m = (l..lend)
+            .find(|&i| e[i].abs() <= eps2 * (d[i] * d[i + 1]).abs())
+            .unwrap_or(lend);
+        if m < lend {
+            e[m] = 0.0;
+        }
+        if m == l {
+            l += 1;
+            continue;
+        }
+        if m == l + 1 {
+            (d[l], d[l + 1]) = eig2(d[l], e[l].sqrt(), d[l + 1]);
+            e[l] = 0.0;
+            l += 2;
+            continue;
+        }
+        sweeps.next()?;
+        let sigma = shift(d[l], d[l + 1], e[l].sqrt());
+        let (mut c, mut s) = (1.0, 0.0);
+        let mut gamma = d[m] - sigma;
+        let mut p = gamma * gamma;
+        for i in (l..m).rev() {
+            let bb = e[i];
+            let r = p + bb;
+            if i != m - 1 {
+                e[i + 1] = s * r;
+            }
+            let oldc = c;
+            c = p / r;
+            s = bb / r;
+            let oldgam = gamma;
+            let alpha = d[i];
+            gamma = c * (alpha - sigma) - s * oldgam;
+            d[i + 1] = oldgam + (alpha - gamma);
+            p = if c != 0.0 {
+                gamma * gamma / c
+            } else {
+                oldc * bb
+            };
+        }
+        e[l] = s * p;
+        d[l] = sigma + gamma;
+    }
+    Ok(())
+}
+
+/// QR sweeps over the block top..=bottom, deflating from the bottom; `e` holds squared
+/// off-diagonals.
+fn qr(
+    d: &mut [f64],
+    e: &mut [f64],
+    top: usize,
+    bottom: usize,
+    sweeps: &mut Sweeps,
+) -> Result<(), NoConvergence> {
+    let eps2 = EPS * EPS;
+    let (lend, mut l) = (top, bottom);
+    loop {
+        let m = (lend + 1..=l)
+            .rev()
+            .find(|&i| e[i - 1].abs() <= eps2 * (d[i] * d[i - 1]).abs())
+            .unwrap_or(lend);
+        if m > lend {
+            e[m - 1] = 0.0;
+        }
+        if m == l {
+            if l == lend {
+                return Ok(());
+            }
+            l -= 1;
+            continue;
+        }
+        if m + 1 == l {
+            (d[l], d[l - 1]) = eig2(d[l], e[l - 1].sqrt(), d[l - 1]);
+            e[l - 1] = 0.0;
+            if l < lend + 2 {
+                return Ok(());
+            }
+            l -= 2;
+            continue;
+        }
+        sweeps.next()?;
+        let sigma = shift(d[l], d[l - 1], e[l - 1].sqrt());
+        let (mut c, mut s) = (1.0, 0.0);
+        let mut gamma = d[m] - sigma;
+        let mut p = gamma * gamma;
+        for i in m..l {
+            let bb = e[i];
+            let r = p + bb;
+            if i != m {
+                e[i - 1] = s * r;
+            }
+            let oldc = c;
+            c = p / r;
+            s = bb / r;
+            let oldgam = gamma;
+            let alpha = d[i + 1];
+            gamma = c * (alpha - sigma) - s * oldgam;
+            d[i] = oldgam + (alpha - gamma);
+            p = if c != 0.0 {
+                gamma * gamma / c
+            } else {
+                oldc * bb
+            };
+        }
+        e[l - 1] = s * p;
+        d[l] = sigma + gamma;
+    }
+}
+
+/// Wilkinson-type shift from the 2×2 end block [[p, rte], [rte, next]] (LAPACK `dsterf`).
+fn shift(p: f64, next: f64, rte: f64) -> f64 {
+    let sigma = (next - p) / (2.0 * rte);
+    let r = sigma.hypot(1.0);
+    p - rte / (sigma + if sigma >= 0.0 { r } else { -r })
+}
+
+/// Eigenvalues of [[a, b], [b, c]], larger in magnitude first (LAPACK `dlae2`).
+fn eig2(a: f64, b: f64, c: f64) -> (f64, f64) {
+    let sm = a + c;
+    let adf = (a - c).abs();
+    let ab = (b + b).abs();
+    let (acmx, acmn) = if a.abs() > c.abs() { (a, c) } else { (c, a) };
+    let rt = if adf > ab {
+        adf * (1.0 + (ab / adf).powi(2)).sqrt()
+    } else if adf < ab {
+        ab * (1.0 + (adf / ab).powi(2)).sqrt()
+    } else {
+        ab * 2f64.sqrt()
+    };
+    if sm == 0.0 {
+        return (0.5 * rt, -0.5 * rt);
+    }
+    let rt1 = if sm < 0.0 {
+        0.5 * (sm - rt)
+    } else {
+        0.5 * (sm + rt)
+    };
+    (rt1, (acmx / rt1) * acmn - (b / rt1) * b)
+}
+
+#[cfg(test)]
+#[path = "tridiagonal_tests.rs"]
+mod tests;
