@@ -15,6 +15,8 @@ const SMALL_N_MIN_TAIL: usize = 8;
 const SMALL_N_MIN_S: f64 = 1e-12;
 /// Small-N objective J = D − 0.868/√n (WW's tail-size encouragement).
 const SMALL_N_J_COEF: f64 = 0.868;
+/// Candidates in the first pass of the standard scan, which bounds the minimum D.
+const PREPASS_CANDIDATES: usize = 64;
 
 /// Fit a sorted sample `x` (§5.1 already applied). `stale_sigma` is compat Q7.
 pub(crate) fn fit(
@@ -63,16 +65,33 @@ fn fit_standard(x: &[f64]) -> Result<TailFit, &'static str> {
     let n0 = x.len();
     let logs: Vec<f64> = x.iter().map(|v| v.ln()).collect();
     let suffix = suffix_sums(&logs);
-    let mut best: Option<(usize, f64)> = None;
-    for i in 0..n0 - 1 {
+    let candidate = |i: usize| {
         let n = (n0 - i) as f64;
         let s = suffix[i] - n * logs[i];
         let alpha = 1.0 + n / s;
         // S ≤ 0 means the whole tail ties with x_i: invalid (D = 1), never selected.
-        if !(s > 0.0 && alpha > 1.0) {
-            continue;
+        (s > 0.0 && alpha > 1.0).then_some(alpha)
+    };
+    // D usually falls candidate after candidate up to the winner, so a scan in index order
+    // computes nearly every D in full: O(n0²) powers, 0.75 s at n0 = 4096. A first pass over
+    // every PREPASS_STRIDE-th candidate gives an upper bound on the minimum D; in the full scan a
+    // candidate stops as soon as its running maximum exceeds that bound, or reaches the best D
+    // at a lower index. The winner never stops early, so the result is the same, bit for bit.
+    let stride = (n0 / PREPASS_CANDIDATES).max(1);
+    let mut upper = f64::INFINITY;
+    for i in (0..n0 - 1).step_by(stride) {
+        if let Some(alpha) = candidate(i) {
+            upper = upper.min(ks_distance(&x[i..], alpha, upper));
         }
-        let bound = best.map_or(f64::INFINITY, |(_, d)| d);
+    }
+    let mut best: Option<(usize, f64)> = None;
+    for i in 0..n0 - 1 {
+        let Some(alpha) = candidate(i) else {
+            continue;
+        };
+        // Stop at d ≥ best (an earlier index wins ties) or at d > upper (the minimum is at
+        // most `upper`; a D equal to it may still win).
+        let bound = best.map_or(upper.next_up(), |(_, d)| d);
         let d = ks_distance(&x[i..], alpha, bound);
         if d < bound {
             best = Some((i, d));
