@@ -14,6 +14,7 @@
 
 pub mod cost;
 pub mod lower;
+pub mod tridiagonal;
 pub mod two_stage;
 
 use faer::dyn_stack::{MemBuffer, MemStack};
@@ -276,8 +277,33 @@ pub fn gram_eigenvalues(g: faer::Mat<f64>, par: Par) -> Result<Vec<f64>, evd::Ev
     if g.nrows() >= TWO_STAGE_MIN {
         two_stage::eigenvalues(g, par)
     } else {
-        symmetric_eigen_par(g.as_ref(), None, Par::Seq)
+        one_stage_eigenvalues(g)
     }
+}
+
+/// Eigenvalues of a small symmetric matrix (lower triangle read, consumed): faer's one-stage
+/// tridiagonal reduction, then the root-free iteration (`tridiagonal`), which at n = 512 takes
+/// under half the time of faer's tridiagonal QR.
+fn one_stage_eigenvalues(mut g: faer::Mat<f64>) -> Result<Vec<f64>, evd::EvdError> {
+    use faer::linalg::evd::tridiag;
+    let n = g.nrows();
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let bs = faer::linalg::qr::no_pivoting::factor::recommended_block_size::<f64>(n, n);
+    let mut householder = faer::Mat::<f64>::zeros(bs, n - 1);
+    let scratch = tridiag::tridiag_in_place_scratch::<f64>(n, Par::Seq, Default::default());
+    let mut buf = MemBuffer::new(scratch);
+    tridiag::tridiag_in_place(
+        g.as_mut(),
+        householder.as_mut(),
+        Par::Seq,
+        MemStack::new(&mut buf),
+        Default::default(),
+    );
+    let diag: Vec<f64> = (0..n).map(|i| g[(i, i)]).collect();
+    let sub: Vec<f64> = (1..n).map(|i| g[(i, i - 1)]).collect();
+    tridiagonal::spectrum(&diag, &sub)
 }
 
 /// The lower triangle of the Gram matrix with the product in f32 (inputs rounded to f32),

@@ -1,6 +1,6 @@
 //! Eigenvalues of a symmetric matrix in two stages: dense → band (`to_band`, GEMM-bound and
 //! parallel), band → tridiagonal (`chase`, cache-resident, one core), then the root-free QL/QR
-//! iteration on the tridiagonal matrix (`tridiagonal`). Eigenvalues only: this is the path of every big Gram matrix.
+//! iteration on the tridiagonal matrix (`spectra::tridiagonal`). Eigenvalues only: this is the path of every big Gram matrix.
 //!
 //! Why not faer's one-stage `self_adjoint_evd`: half of the 4/3·n³ flops of a one-stage
 //! tridiagonal reduction are matrix–vector products bound by memory bandwidth, ≈ 9–10 s at
@@ -11,9 +11,7 @@
 pub mod chase;
 mod householder;
 pub mod to_band;
-pub mod tridiagonal;
 
-use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd;
 use faer::{Mat, Par};
 
@@ -38,44 +36,7 @@ pub fn eigenvalues_with_band(
     let band = chase::Band::from_lower(a.as_ref(), b);
     drop(a);
     let (diag, sub) = band.tridiagonalize();
-    // faer's QR iteration does not report NaN as a failure; a non-finite input must not turn
-    // into a spectrum.
-    if !diag.iter().chain(&sub).all(|x| x.is_finite()) {
-        return Err(evd::EvdError::NoConvergence);
-    }
-    // The root-free iteration almost never fails to converge; if it does, faer's QR decides.
-    tridiagonal::eigenvalues(&diag, &sub)
-        .or_else(|tridiagonal::NoConvergence| tridiagonal_eigenvalues_qr(&diag, &sub))
-}
-
-/// Eigenvalues of the symmetric tridiagonal matrix (diag, sub), ascending, by faer's implicit
-/// QR algorithm (no eigenvectors).
-fn tridiagonal_eigenvalues_qr(diag: &[f64], sub: &[f64]) -> Result<Vec<f64>, evd::EvdError> {
-    let n = diag.len();
-    let d = faer::ColRef::from_slice(diag);
-    let mut e = sub.to_vec();
-    e.push(0.0);
-    let e = faer::ColRef::from_slice(&e[..n]);
-    let mut s = faer::diag::Diag::<f64>::zeros(n);
-    let scratch = evd::self_adjoint_evd_scratch::<f64>(
-        n,
-        evd::ComputeEigenvectors::No,
-        Par::Seq,
-        Default::default(),
-    );
-    let mut buf = MemBuffer::new(scratch);
-    evd::tridiagonal_self_adjoint_evd(
-        d.as_diagonal(),
-        e.as_diagonal(),
-        s.as_mut(),
-        None,
-        Par::Seq,
-        MemStack::new(&mut buf),
-        Default::default(),
-    )?;
-    let mut out: Vec<f64> = s.column_vector().iter().copied().collect();
-    out.sort_by(f64::total_cmp);
-    Ok(out)
+    super::tridiagonal::spectrum(&diag, &sub)
 }
 
 #[cfg(test)]

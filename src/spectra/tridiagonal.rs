@@ -10,6 +10,50 @@
 //! The code follows LAPACK 3.12 `dsterf` line by line, 0-based: `e[i]` couples `d[i]` and
 //! `d[i + 1]`.
 
+use faer::Par;
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::evd;
+
+/// Eigenvalues of the symmetric tridiagonal matrix (diag, sub), ascending: the root-free
+/// iteration, or faer's QR if it ever fails to converge. Non-finite input is an error (faer's QR
+/// does not report NaN as a failure, and NaN must not turn into a spectrum).
+pub fn spectrum(diag: &[f64], sub: &[f64]) -> Result<Vec<f64>, evd::EvdError> {
+    if !diag.iter().chain(sub).all(|x| x.is_finite()) {
+        return Err(evd::EvdError::NoConvergence);
+    }
+    eigenvalues(diag, sub).or_else(|NoConvergence| eigenvalues_qr(diag, sub))
+}
+
+/// Eigenvalues of the symmetric tridiagonal matrix (diag, sub), ascending, by faer's implicit
+/// QR algorithm (no eigenvectors).
+fn eigenvalues_qr(diag: &[f64], sub: &[f64]) -> Result<Vec<f64>, evd::EvdError> {
+    let n = diag.len();
+    let d = faer::ColRef::from_slice(diag);
+    let mut e = sub.to_vec();
+    e.resize(n, 0.0);
+    let e = faer::ColRef::from_slice(&e);
+    let mut s = faer::diag::Diag::<f64>::zeros(n);
+    let scratch = evd::self_adjoint_evd_scratch::<f64>(
+        n,
+        evd::ComputeEigenvectors::No,
+        Par::Seq,
+        Default::default(),
+    );
+    let mut buf = MemBuffer::new(scratch);
+    evd::tridiagonal_self_adjoint_evd(
+        d.as_diagonal(),
+        e.as_diagonal(),
+        s.as_mut(),
+        None,
+        Par::Seq,
+        MemStack::new(&mut buf),
+        Default::default(),
+    )?;
+    let mut out: Vec<f64> = s.column_vector().iter().copied().collect();
+    out.sort_by(f64::total_cmp);
+    Ok(out)
+}
+
 /// The iteration did not converge within 30·n QL/QR sweeps (LAPACK's MAXIT).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NoConvergence;
