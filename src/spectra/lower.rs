@@ -116,14 +116,17 @@ pub fn matmul_deep<T>(
     }
 }
 
-/// Width of the block columns of `symmetric_matmul`: a block column of a 4096-row matrix is
-/// 4 MB, so its second use (the transposed product) finds it in cache.
-const SYMM_BLOCK: usize = 128;
+/// Width of the block columns of `symmetric_matmul`. Measured for A·V with V 32 wide, one
+/// thread: 64 → 18.4 ms, 128 → 20.7 ms, 256 → 19.6 ms at m = 4096; 64 → 4.3 ms, 128 → 5.0 ms
+/// at m = 2048.
+const SYMM_BLOCK: usize = 64;
 
 /// dst (m × k) ← A·rhs for the symmetric A (m × m) of which only the lower triangle is read.
-/// One pass over A in block columns, each used twice while in cache: X[below] += B·rhs[block]
-/// and X[block] += Bᵀ·rhs[below], plus the mirrored diagonal block. The reduction order of
-/// every output entry is fixed by the block layout, never by `par`.
+/// One pass over A in block columns B, each used twice while in cache. The product is formed
+/// transposed, Yᵀ = rhsᵀ·A: Yᵀ[block] += rhsᵀ[below]·B and Yᵀ[below] += rhsᵀ[block]·Bᵀ, plus
+/// the mirrored diagonal block, because faer runs these shapes with the wide k × m operands
+/// column-major about 20 % faster than A·rhs directly (23.2 → 18.4 ms at m = 4096). The
+/// reduction order of every output entry is fixed by the block layout, never by `par`.
 pub fn symmetric_matmul(
     mut dst: MatMut<'_, f64>,
     a: MatRef<'_, f64>,
@@ -132,7 +135,8 @@ pub fn symmetric_matmul(
 ) {
     use faer::linalg::matmul::matmul as gemm;
     let m = a.nrows();
-    dst.fill(0.0);
+    let rhs_t = rhs.transpose().to_owned();
+    let mut dst_t = faer::Mat::<f64>::zeros(rhs.ncols(), m);
     let mut diag = faer::Mat::<f64>::zeros(SYMM_BLOCK.min(m), SYMM_BLOCK.min(m));
     for j0 in (0..m).step_by(SYMM_BLOCK) {
         let w = SYMM_BLOCK.min(m - j0);
@@ -144,37 +148,25 @@ pub fn symmetric_matmul(
                 d[(j, i)] = x;
             }
         }
-        let rhs_block = rhs.subrows(j0, w);
-        gemm(
-            dst.rb_mut().subrows_mut(j0, w),
-            Accum::Add,
-            d.rb(),
-            rhs_block,
-            1.0,
-            par,
-        );
+        let rhs_block = rhs_t.subcols(j0, w);
+        let mut out_block = dst_t.as_mut().subcols_mut(j0, w);
+        gemm(out_block.rb_mut(), Accum::Add, rhs_block, d.rb(), 1.0, par);
         let below = m - j0 - w;
         if below > 0 {
             let b = a.submatrix(j0 + w, j0, below, w);
+            let rhs_below = rhs_t.subcols(j0 + w, below);
+            gemm(out_block, Accum::Add, rhs_below, b, 1.0, par);
             gemm(
-                dst.rb_mut().subrows_mut(j0 + w, below),
+                dst_t.as_mut().subcols_mut(j0 + w, below),
                 Accum::Add,
-                b,
                 rhs_block,
-                1.0,
-                par,
-            );
-            let rhs_below = rhs.subrows(j0 + w, below);
-            gemm(
-                dst.rb_mut().subrows_mut(j0, w),
-                Accum::Add,
                 b.transpose(),
-                rhs_below,
                 1.0,
                 par,
             );
         }
     }
+    dst.copy_from(dst_t.transpose());
 }
 
 #[cfg(test)]
