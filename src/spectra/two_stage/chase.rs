@@ -107,13 +107,12 @@ impl Band {
         w.iter_mut().for_each(|x| *x = 0.0);
         for j in 0..len {
             let col = &self.data[self.col_range(st + j, st, j, len - j)];
-            w[j] += col[0] * v[j];
-            let mut acc = 0.0;
-            for (i, &a) in col.iter().enumerate().skip(1) {
-                w[j + i] += a * v[j];
-                acc += a * v[j + i];
-            }
-            w[j] += acc;
+            let vj = v[j];
+            w[j + 1..]
+                .iter_mut()
+                .zip(&col[1..])
+                .for_each(|(x, a)| *x += a * vj);
+            w[j] += col[0] * vj + householder::dot(&col[1..], &v[j + 1..]);
         }
         w.iter_mut().for_each(|x| *x *= tau);
         let alpha = -0.5 * tau * householder::dot(w, v);
