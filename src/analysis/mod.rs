@@ -38,8 +38,10 @@ pub struct SkippedLayer {
 /// Wall-clock seconds per stage (informational; never part of a compared output).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Timings {
+    /// Mapping, decoding and validating the protobuf.
     pub load_s: f64,
     pub extract_s: f64,
+    /// The layers, and the file's SHA-256, which is computed beside them.
     pub analyse_s: f64,
 }
 
