@@ -38,19 +38,26 @@ pub fn matmul<T>(
     while j0 < k {
         let w = BLOCK.min(k - j0);
         let (left, right) = rest.split_at_col_mut(w);
-        blocks.push((j0, w, left.submatrix_mut(j0, 0, k - j0, w)));
+        let block = left.submatrix_mut(j0, 0, k - j0, w);
+        blocks.push((block, lhs.subrows(j0, k - j0), rhs.subcols(j0, w)));
         rest = right;
         j0 += w;
     }
-    let run = |(j0, w, block): (usize, usize, MatMut<'_, T>)| {
-        faer::linalg::matmul::matmul(
-            block,
-            beta,
-            lhs.subrows(j0, k - j0),
-            rhs.subcols(j0, w),
-            alpha.clone(),
-            Par::Seq,
-        );
+    run_blocks(blocks, beta, alpha, par);
+}
+
+/// dst ← β·dst + α·lhs·rhs for every (dst, lhs, rhs) block, each one sequential GEMM, the
+/// blocks spread over the threads when `par` has them.
+fn run_blocks<T>(
+    blocks: Vec<(MatMut<'_, T>, MatRef<'_, T>, MatRef<'_, T>)>,
+    beta: Accum,
+    alpha: T,
+    par: Par,
+) where
+    T: ComplexField + Conjugate<Canonical = T>,
+{
+    let run = |(dst, lhs, rhs): (MatMut<'_, T>, MatRef<'_, T>, MatRef<'_, T>)| {
+        faer::linalg::matmul::matmul(dst, beta, lhs, rhs, alpha.clone(), Par::Seq);
     };
     match par {
         Par::Seq => blocks.into_iter().for_each(run),
@@ -91,29 +98,14 @@ pub fn matmul_deep<T>(
     while i0 < k {
         let h = ROW_BLOCK.min(k - i0);
         let (top, bottom) = rest.split_at_row_mut(h);
-        blocks.push((i0, h, top.submatrix_mut(0, 0, h, i0 + h)));
+        let block = top.submatrix_mut(0, 0, h, i0 + h);
+        blocks.push((block, lhs.subrows(i0, h), rhs.subcols(0, i0 + h)));
         rest = bottom;
         i0 += h;
     }
     // The widest blocks first, so that the last ones to run are short.
     blocks.reverse();
-    let run = |(i0, h, block): (usize, usize, MatMut<'_, T>)| {
-        faer::linalg::matmul::matmul(
-            block,
-            beta,
-            lhs.subrows(i0, h),
-            rhs.subcols(0, i0 + h),
-            alpha.clone(),
-            Par::Seq,
-        );
-    };
-    match par {
-        Par::Seq => blocks.into_iter().for_each(run),
-        Par::Rayon(_) => {
-            use rayon::prelude::*;
-            blocks.into_par_iter().for_each(run);
-        }
-    }
+    run_blocks(blocks, beta, alpha, par);
 }
 
 /// Width of the block columns of `symmetric_matmul`. Measured for A·V with V 32 wide, one

@@ -187,30 +187,15 @@ fn ql(
         }
         sweeps.next()?;
         let sigma = shift(d[l], d[l + 1], e[l].sqrt());
-        let (mut c, mut s) = (1.0, 0.0);
-        let mut gamma = d[m] - sigma;
-        let mut p = gamma * gamma;
+        let mut sw = Sweep::new(d[m], sigma);
         for i in (l..m).rev() {
-            let bb = e[i];
-            let r = p + bb;
+            let (e_prev, d_new) = sw.step(e[i], d[i]);
             if i != m - 1 {
-                e[i + 1] = s * r;
+                e[i + 1] = e_prev;
             }
-            let oldc = c;
-            c = p / r;
-            s = bb / r;
-            let oldgam = gamma;
-            let alpha = d[i];
-            gamma = c * (alpha - sigma) - s * oldgam;
-            d[i + 1] = oldgam + (alpha - gamma);
-            p = if c != 0.0 {
-                gamma * gamma / c
-            } else {
-                oldc * bb
-            };
+            d[i + 1] = d_new;
         }
-        e[l] = s * p;
-        d[l] = sigma + gamma;
+        (e[l], d[l]) = sw.finish();
     }
     Ok(())
 }
@@ -252,30 +237,65 @@ fn qr(
         }
         sweeps.next()?;
         let sigma = shift(d[l], d[l - 1], e[l - 1].sqrt());
-        let (mut c, mut s) = (1.0, 0.0);
-        let mut gamma = d[m] - sigma;
-        let mut p = gamma * gamma;
+        let mut sw = Sweep::new(d[m], sigma);
         for i in m..l {
-            let bb = e[i];
-            let r = p + bb;
+            let (e_prev, d_new) = sw.step(e[i], d[i + 1]);
             if i != m {
-                e[i - 1] = s * r;
+                e[i - 1] = e_prev;
             }
-            let oldc = c;
-            c = p / r;
-            s = bb / r;
-            let oldgam = gamma;
-            let alpha = d[i + 1];
-            gamma = c * (alpha - sigma) - s * oldgam;
-            d[i] = oldgam + (alpha - gamma);
-            p = if c != 0.0 {
-                gamma * gamma / c
-            } else {
-                oldc * bb
-            };
+            d[i] = d_new;
         }
-        e[l - 1] = s * p;
-        d[l] = sigma + gamma;
+        (e[l - 1], d[l]) = sw.finish();
+    }
+}
+
+/// One implicit root-free QL or QR sweep (the inner loop of LAPACK `dsterf`): the last
+/// rotation's c and s, γ and p, with the shift σ.
+struct Sweep {
+    c: f64,
+    s: f64,
+    gamma: f64,
+    p: f64,
+    sigma: f64,
+}
+
+impl Sweep {
+    /// Starting at the far end of the unreduced part, whose diagonal value is `d_far`.
+    fn new(d_far: f64, sigma: f64) -> Self {
+        let gamma = d_far - sigma;
+        Sweep {
+            c: 1.0,
+            s: 0.0,
+            gamma,
+            p: gamma * gamma,
+            sigma,
+        }
+    }
+
+    /// One rotation against the squared off-diagonal `bb` and the next diagonal value `alpha`.
+    /// Returns the new value of the previous squared off-diagonal (s·r, unused on the first
+    /// step) and the new diagonal value behind.
+    #[inline]
+    fn step(&mut self, bb: f64, alpha: f64) -> (f64, f64) {
+        let r = self.p + bb;
+        let e_prev = self.s * r;
+        let oldc = self.c;
+        self.c = self.p / r;
+        self.s = bb / r;
+        let oldgam = self.gamma;
+        self.gamma = self.c * (alpha - self.sigma) - self.s * oldgam;
+        let d_new = oldgam + (alpha - self.gamma);
+        self.p = if self.c != 0.0 {
+            self.gamma * self.gamma / self.c
+        } else {
+            oldc * bb
+        };
+        (e_prev, d_new)
+    }
+
+    /// The last squared off-diagonal and the diagonal value at the near end.
+    fn finish(&self) -> (f64, f64) {
+        (self.s * self.p, self.sigma + self.gamma)
     }
 }
 
