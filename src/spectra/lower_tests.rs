@@ -66,7 +66,7 @@ fn lower_product_equals_the_full_product_on_and_below_the_diagonal() {
 
 #[test]
 fn symmetric_product_reads_only_the_lower_triangle() {
-    let m = 300; // two full 128-blocks and a partial one
+    let m = 300; // four full SYMM_BLOCK (64) blocks and a partial one
     let lower = filled(m, m, 4);
     let sym = Mat::from_fn(
         m,
