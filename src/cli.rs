@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
 use crate::options::{AnalysisConfig, AnalysisOptions, AnalysisOverrides, Preset};
+use crate::schema::Column;
 use crate::study::shard;
 use crate::{onnx, report, weights};
 
@@ -266,13 +267,13 @@ fn analyze(a: &AnalyzeArgs) -> Result<()> {
     eprintln!(
         "{}: {} layers, {} rows ({} skipped, {} fit failed); alpha {} alpha_weighted {} log_spectral_norm {} → {}",
         a.model.display(),
-        s.n_layers,
-        s.n_rows,
-        s.n_skipped,
-        s.n_fit_failed,
-        show(s.get("alpha")),
-        show(s.get("alpha_weighted")),
-        show(s.get("log_spectral_norm")),
+        s.counts.n_layers,
+        s.counts.n_rows,
+        s.counts.n_skipped,
+        s.counts.n_fit_failed,
+        show(s.get(Column::Alpha)),
+        show(s.get(Column::AlphaWeighted)),
+        show(s.get(Column::LogSpectralNorm)),
         a.out.display()
     );
     Ok(())

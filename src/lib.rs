@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod onnx;
 pub mod options;
 pub mod report;
+pub mod schema;
 pub mod spectra;
 pub mod stats;
 pub mod study;

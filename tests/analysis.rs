@@ -3,6 +3,7 @@
 //! independence, and native (op-aware) agreement with the reference on the shared models.
 
 use std::path::{Path, PathBuf};
+use tailwatch::schema::Column;
 
 use tailwatch::analysis::{ModelAnalysis, analyze_file};
 use tailwatch::metrics::row::Row;
@@ -92,12 +93,15 @@ fn gemm_and_matmul_of_the_same_weights_agree() {
     let b = analyze_file(&matmul_model(dir.path(), "m.onnx", 200, 300, &w), &o).unwrap();
     let (ra, rb) = (only_row(&a), only_row(&b));
     for (col, v) in ra.cells() {
-        match (v.as_f64(), rb.num(col)) {
+        match (v.as_f64(), rb.num(*col)) {
             (Some(x), Some(y)) => assert!(rel(x, y) < 1e-10, "{col}: {x} vs {y}"),
-            _ => assert_eq!(Some(v), rb.get(col), "{col}"),
+            _ => assert_eq!(Some(v), rb.get(*col), "{col}"),
         }
     }
-    assert_eq!((ra.num("N"), ra.num("M")), (Some(300.0), Some(200.0)));
+    assert_eq!(
+        (ra.num(Column::N), ra.num(Column::M)),
+        (Some(300.0), Some(200.0))
+    );
 }
 
 #[test]
@@ -121,18 +125,20 @@ fn alpha_is_scale_invariant_and_log_norms_shift_by_two_log_c() {
         "sigma_mp",
         "mp_softrank",
     ] {
-        let (x, y) = (ra.num(col).unwrap(), rb.num(col).unwrap());
+        let c = Column::from_name(col).unwrap();
+        let (x, y) = (ra.num(c).unwrap(), rb.num(c).unwrap());
         assert!(rel(x, y) < 1e-9, "{col}: {x} vs {y}");
     }
     for col in ["log_norm", "log_spectral_norm"] {
-        let (x, y) = (ra.num(col).unwrap(), rb.num(col).unwrap());
+        let c = Column::from_name(col).unwrap();
+        let (x, y) = (ra.num(c).unwrap(), rb.num(c).unwrap());
         assert!(
             (y - x - shift).abs() < 1e-9,
             "{col}: {x} → {y}, expected +{shift}"
         );
     }
-    assert_eq!(ra.num("num_pl_spikes"), rb.num("num_pl_spikes"));
-    assert_eq!(ra.num("num_spikes"), rb.num("num_spikes"));
+    assert_eq!(ra.num(Column::NumPlSpikes), rb.num(Column::NumPlSpikes));
+    assert_eq!(ra.num(Column::NumSpikes), rb.num(Column::NumSpikes));
 }
 
 #[test]
@@ -146,14 +152,14 @@ fn a_gaussian_matrix_has_no_heavy_tail_and_fits_the_mp_bulk() {
     )
     .unwrap();
     let r = only_row(&a);
-    let alpha = r.num("alpha").unwrap();
+    let alpha = r.num(Column::Alpha).unwrap();
     assert!(alpha > 6.0, "alpha {alpha}");
-    assert_eq!(r.text("warning"), Some("under-trained"));
+    assert_eq!(r.text(Column::Warning), Some("under-trained"));
     // Rescaled to mean eigenvalue 1, an i.i.d. matrix has sigma_mp ≈ 1 and a bulk that reaches λ_max.
-    let sigma = r.num("sigma_mp").unwrap();
+    let sigma = r.num(Column::SigmaMp).unwrap();
     assert!((sigma - 1.0).abs() < 0.05, "sigma_mp {sigma}");
-    assert!(r.num("num_spikes").unwrap() <= 1.0);
-    assert!(r.num("mp_softrank").unwrap() > 0.9);
+    assert!(r.num(Column::NumSpikes).unwrap() <= 1.0);
+    assert!(r.num(Column::MpSoftrank).unwrap() > 0.9);
 }
 
 #[test]
@@ -178,19 +184,24 @@ fn degenerate_weights_get_a_status_and_the_rest_is_analysed() {
     let g = layer(g, "nan", &nan, "y3", "y4");
     let p = write(dir.path(), "d.onnx", &g.model()).unwrap();
     let a = analyze_file(&p, &opts("{ mp_fit: true, detX: true }")).unwrap();
-    let by = |n: &str| a.rows.iter().find(|r| r.text("name") == Some(n)).unwrap();
-    assert_eq!(by("good").text("status"), Some("success"));
+    let by = |n: &str| {
+        a.rows
+            .iter()
+            .find(|r| r.text(Column::Name) == Some(n))
+            .unwrap()
+    };
+    assert_eq!(by("good").text(Column::Status), Some("success"));
     // All-zero weights are a per-layer problem (no spectrum to speak of), not a failed fit.
-    assert_eq!(by("zeros").text("status"), Some("degenerate"));
-    assert_eq!(by("zeros").num("alpha"), None);
-    assert_eq!(by("rank1").text("status"), Some("failed"));
-    assert_eq!(by("rank1").num("matrix_rank"), Some(1.0));
-    assert_eq!(by("nan").text("status"), Some("invalid_values"));
-    assert!(by("nan").text("problem").unwrap().contains("NaN"));
-    assert_eq!(a.summary.n_invalid, 2);
-    assert_eq!(a.summary.n_fit_failed, 1);
+    assert_eq!(by("zeros").text(Column::Status), Some("degenerate"));
+    assert_eq!(by("zeros").num(Column::Alpha), None);
+    assert_eq!(by("rank1").text(Column::Status), Some("failed"));
+    assert_eq!(by("rank1").num(Column::MatrixRank), Some(1.0));
+    assert_eq!(by("nan").text(Column::Status), Some("invalid_values"));
+    assert!(by("nan").text(Column::Problem).unwrap().contains("NaN"));
+    assert_eq!(a.summary.counts.n_invalid, 2);
+    assert_eq!(a.summary.counts.n_fit_failed, 1);
     // Only the good layer enters the alpha mean.
-    assert_eq!(a.summary.get("alpha"), by("good").num("alpha"));
+    assert_eq!(a.summary.get(Column::Alpha), by("good").num(Column::Alpha));
 }
 
 /// analysis.json of `p` analysed on a pool of `threads` threads.
@@ -280,7 +291,7 @@ fn native_mode_matches_the_reference_by_name() {
             let ours = a
                 .rows
                 .iter()
-                .find(|x| x.text("name") == Some(get("name")))
+                .find(|x| x.text(Column::Name) == Some(get("name")))
                 .unwrap();
             for col in [
                 "alpha",
@@ -292,7 +303,10 @@ fn native_mode_matches_the_reference_by_name() {
                 "num_spikes",
                 "num_pl_spikes",
             ] {
-                let (w, g): (f64, f64) = (get(col).parse().unwrap(), ours.num(col).unwrap());
+                let (w, g): (f64, f64) = (
+                    get(col).parse().unwrap(),
+                    ours.num(Column::from_name(col).unwrap()).unwrap(),
+                );
                 assert!(
                     rel(w, g) < 1e-9,
                     "{model} {} {col}: {w} vs {g}",
@@ -308,14 +322,18 @@ fn native_mode_matches_the_reference_by_name() {
 #[test]
 fn the_quirks_model_natively_drops_pos_table_and_reports_true_sizes() {
     let a = analyze_file(&reference("quirks.onnx"), &AnalysisOptions::default()).unwrap();
-    let names: Vec<&str> = a.rows.iter().filter_map(|r| r.text("name")).collect();
+    let names: Vec<&str> = a.rows.iter().filter_map(|r| r.text(Column::Name)).collect();
     assert_eq!(names, ["conv_even.weight", "dw.weight", "fc16.weight"]);
     let conv = &a.rows[0];
     // Native N ≥ M (Q1 fixed), true smallest singular value (Q2 fixed).
     assert_eq!(
-        (conv.num("N"), conv.num("M"), conv.num("Q")),
+        (
+            conv.num(Column::N),
+            conv.num(Column::M),
+            conv.num(Column::Q)
+        ),
         (Some(64.0), Some(32.0), Some(2.0))
     );
-    assert!((conv.num("sv_min").unwrap() - 0.1649).abs() < 1e-4);
+    assert!((conv.num(Column::SvMin).unwrap() - 0.1649).abs() < 1e-4);
     assert!(a.skipped.iter().any(|s| s.name == "pos_table"));
 }

@@ -640,7 +640,7 @@ fn invalid_values_are_a_layer_problem() {
     let x = extract(&m, &[]);
     let e = x.matrix(&one(&x)).unwrap_err();
     assert_eq!(e, LayerProblem::InvalidValues { nan: 1, inf: 1 });
-    assert_eq!(e.status(), "invalid_values");
+    assert_eq!(e.status().as_str(), "invalid_values");
 }
 
 #[test]

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use tailwatch::schema::Column;
 
 use tailwatch::analysis::{ModelAnalysis, analyze_file};
 use tailwatch::metrics::row::{Row, Value};
@@ -101,6 +102,12 @@ fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
         .collect()
 }
 
+/// The column a reference CSV names; every reference column is one of ours.
+fn column(name: &str) -> Column {
+    Column::from_name(name)
+        .unwrap_or_else(|| panic!("reference column {name:?} is not in the schema"))
+}
+
 fn row_key(r: &HashMap<String, String>) -> String {
     match r.get("slice_id") {
         Some(s) => format!("{}:{s}", r["layer_id"]),
@@ -109,8 +116,8 @@ fn row_key(r: &HashMap<String, String>) -> String {
 }
 
 fn our_key(r: &Row) -> String {
-    let id = r.num("layer_id").unwrap() as i64;
-    match r.num("slice_id") {
+    let id = r.num(Column::LayerId).unwrap() as i64;
+    match r.num(Column::SliceId) {
         Some(s) => format!("{id}:{}", s as i64),
         None => id.to_string(),
     }
@@ -193,7 +200,7 @@ fn check_run(model: &str, config: &str, solver: Eigensolver, worst: &mut Worst) 
             .unwrap_or_else(|| panic!("{ctx}: no row {key}"));
         for (col, v) in w {
             if RANDOM_COLUMNS.contains(&col.as_str()) || is_vector_column(col) {
-                assert!(got.get(col).is_some(), "{ctx} {key}: missing {col}");
+                assert!(got.get(column(col)).is_some(), "{ctx} {key}: missing {col}");
                 continue;
             }
             if config == "tpl"
@@ -212,14 +219,14 @@ fn check_run(model: &str, config: &str, solver: Eigensolver, worst: &mut Worst) 
             {
                 continue; // TPL: bit parity not required (methods.md §6.3), checked below
             }
-            compare_cell(&format!("{ctx} {key}"), col, v, got.get(col), worst);
+            compare_cell(&format!("{ctx} {key}"), col, v, got.get(column(col)), worst);
         }
         if config == "full" {
             check_random_invariants(&format!("{ctx} {key}"), got);
         }
         if config == "tpl" {
-            assert!(got.num("Lambda").unwrap() > 0.0, "{ctx} Lambda");
-            assert!(got.num("alpha").unwrap() >= 1.0, "{ctx} alpha");
+            assert!(got.num(Column::Lambda).unwrap() > 0.0, "{ctx} Lambda");
+            assert!(got.num(Column::Alpha).unwrap() >= 1.0, "{ctx} alpha");
         }
     }
     check_summary(&ctx, model, config, &a);
@@ -229,7 +236,10 @@ fn check_run(model: &str, config: &str, solver: Eigensolver, worst: &mut Worst) 
 /// The randomized and eigenvector columns cannot match WW value by value (unseeded RNG,
 /// arbitrary degenerate eigenvectors); their invariants can (reference README §5).
 fn check_random_invariants(ctx: &str, r: &Row) {
-    let num = |c: &str| r.num(c).unwrap_or_else(|| panic!("{ctx}: {c} missing"));
+    let num = |c: &str| {
+        r.num(column(c))
+            .unwrap_or_else(|| panic!("{ctx}: {c} missing"))
+    };
     // Shuffling keeps ‖W‖_F, hence W_scale.
     assert!(
         ((num("rand_W_scale") - num("W_scale")) / num("W_scale")).abs() < 1e-12,
@@ -239,7 +249,7 @@ fn check_random_invariants(ctx: &str, r: &Row) {
         num("rand_distance") >= 0.0 && num("ww_softrank") > 0.0,
         "{ctx}"
     );
-    if r.text("name") == Some("dw.weight") {
+    if r.text(Column::Name) == Some("dw.weight") {
         // Depthwise slices are single columns: a shuffle cannot change their spectrum.
         assert!(num("rand_distance") < 1e-6, "{ctx}");
         assert!((num("ww_softrank") - 1.0).abs() < 1e-12, "{ctx}");
@@ -252,7 +262,7 @@ fn check_random_invariants(ctx: &str, r: &Row) {
     // Per eigenvector loc_ratio ∈ [1, n] and part_ratio ∈ [1, n^¼]; variances ≥ 0.
     let n = num("M").max(num("N"));
     for g in ["bulk", "tail"] {
-        if let Some(l) = r.num(&format!("{g}_mean_loc_ratio")) {
+        if let Some(l) = r.num(column(&format!("{g}_mean_loc_ratio"))) {
             assert!((1.0..=n).contains(&l), "{ctx} {g} loc_ratio {l}");
             let p = num(&format!("{g}_mean_part_ratio"));
             assert!(
@@ -281,7 +291,7 @@ fn check_summary(ctx: &str, model: &str, config: &str, a: &ModelAnalysis) {
         let w = want.as_f64().unwrap();
         let g = a
             .summary
-            .get(metric)
+            .get(column(metric))
             .unwrap_or_else(|| panic!("{ctx}: summary {metric}"));
         if config == "tpl" && metric.contains("alpha") {
             continue;

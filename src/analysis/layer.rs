@@ -2,14 +2,15 @@
 
 use faer::Par;
 
-use crate::fits::{self, FitStatus, MpFit, PowerLawFit};
+use crate::fits::{self, FitStatus, MpFit, PowerLawFit, Warning};
 use crate::metrics::norms::{self, SpectrumMetrics};
 use crate::metrics::randomize::{self, StreamKey};
 use crate::metrics::row::Row;
 use crate::metrics::vectors;
 use crate::options::{AnalysisOptions, Quirk};
+use crate::schema::{Column, RowStatus};
 use crate::spectra::{self, MatrixRef, Spectrum};
-use crate::weights::{Dims, LayerKind, WeightLayer, WeightMatrix};
+use crate::weights::{Dims, WeightLayer, WeightMatrix};
 
 /// The spectrum of one row, kept for `--save-esd` and plots. `key` is `layer_id` or
 /// `layer_id:slice_id`, as in the reference `__evals.csv` files.
@@ -131,7 +132,7 @@ pub(crate) fn finish_row(
     if opts.mp_fit || opts.randomize {
         let mp = fits::fit_mp(&spec.evals, plan.dims.n, plan.dims.m);
         if opts.mp_fit {
-            put_mp(&mut row, "", &mp, opts);
+            put_mp(&mut row, MpOf::Row, &mp, opts);
         }
     }
     if opts.randomize {
@@ -160,45 +161,41 @@ pub(crate) fn finish_row(
 /// The identity columns every row has, analysed or not.
 pub(crate) fn identity(layer: &WeightLayer, slice_id: Option<usize>, dims: &Dims) -> Row {
     let mut row = Row::default();
-    row.set("layer_id", layer.layer_id);
-    row.set("name", layer.name.as_str());
-    row.set("longname", layer.name.as_str());
+    row.set(Column::LayerId, layer.layer_id);
+    row.set(Column::Name, layer.name.as_str());
+    row.set(Column::Longname, layer.name.as_str());
     if let Some(s) = slice_id {
-        row.set("slice_id", s);
+        row.set(Column::SliceId, s);
     }
-    row.set("layer_type", layer_type(layer.kind));
-    row.set("N", dims.n);
-    row.set("M", dims.m);
-    row.set("Q", dims.q);
-    row.set("rf", dims.rf);
+    row.set(Column::LayerType, layer.kind.as_str());
+    row.set(Column::N, dims.n);
+    row.set(Column::M, dims.m);
+    row.set(Column::Q, dims.q);
+    row.set(Column::Rf, dims.rf);
     if !layer.flags.is_empty() {
-        row.set("flags", layer.flags.join(";"));
+        row.set(Column::Flags, layer.flags.join(";"));
     }
     row
 }
 
-fn layer_type(kind: LayerKind) -> &'static str {
-    kind.as_str()
-}
-
 fn put_spectrum(row: &mut Row, sm: &SpectrumMetrics, spec: &Spectrum, opts: &AnalysisOptions) {
-    row.set("num_evals", sm.num_evals);
-    row.set("has_esd", true);
-    row.set("lambda_max", sm.lambda_max);
-    row.set("norm", sm.norm);
-    row.set("log_norm", sm.log_norm);
-    row.set("spectral_norm", sm.spectral_norm);
-    row.set("log_spectral_norm", sm.log_spectral_norm);
-    row.set("stable_rank", sm.stable_rank);
-    row.set("entropy", sm.entropy);
-    row.set("matrix_rank", sm.matrix_rank);
-    row.set("rank_loss", sm.rank_loss);
-    row.set("weak_rank_loss", sm.weak_rank_loss);
-    row.set("sv_max", sm.sv_max);
-    row.set("sv_min", sm.sv_min);
+    row.set(Column::NumEvals, sm.num_evals);
+    row.set(Column::HasEsd, true);
+    row.set(Column::LambdaMax, sm.lambda_max);
+    row.set(Column::Norm, sm.norm);
+    row.set(Column::LogNorm, sm.log_norm);
+    row.set(Column::SpectralNorm, sm.spectral_norm);
+    row.set(Column::LogSpectralNorm, sm.log_spectral_norm);
+    row.set(Column::StableRank, sm.stable_rank);
+    row.set(Column::Entropy, sm.entropy);
+    row.set(Column::MatrixRank, sm.matrix_rank);
+    row.set(Column::RankLoss, sm.rank_loss);
+    row.set(Column::WeakRankLoss, sm.weak_rank_loss);
+    row.set(Column::SvMax, sm.sv_max);
+    row.set(Column::SvMin, sm.sv_min);
     let near = near_threshold(&spec.evals, opts);
     if near > 0 {
-        row.set("near_threshold_evals", near);
+        row.set(Column::NearThresholdEvals, near);
     }
 }
 
@@ -213,7 +210,7 @@ fn near_threshold(evals: &[f64], opts: &AnalysisOptions) -> usize {
 
 /// The fit cells of a row, native or as WW renders them.
 struct FitCells {
-    warning: &'static str,
+    warning: Warning,
     alpha: Option<f64>,
     xmin: Option<f64>,
     xmax: Option<f64>,
@@ -230,7 +227,7 @@ fn fit_cells(pl: &PowerLawFit, opts: &AnalysisOptions, clip: bool, tpl: bool) ->
         // WW writes a failed fit as numbers: −1, and −1 < 2 reads as over-trained (Q3/Q11).
         let ww = pl.as_ww(clip, tpl);
         return FitCells {
-            warning: ww.warning.as_str(),
+            warning: ww.warning,
             alpha: Some(ww.alpha),
             xmin: Some(ww.xmin),
             xmax: ww.xmax,
@@ -245,7 +242,7 @@ fn fit_cells(pl: &PowerLawFit, opts: &AnalysisOptions, clip: bool, tpl: bool) ->
     // WW leaves xmax empty for `powerlaw`-package fits unless it is forced (Q16).
     let hide_xmax = opts.quirk(Quirk::PowerlawXmaxEmpty) && !pl.xmax_in_ww_output;
     FitCells {
-        warning: pl.warning.as_str(),
+        warning: pl.warning,
         alpha: pl.alpha,
         xmin: pl.xmin,
         xmax: if hide_xmax { None } else { pl.xmax },
@@ -262,26 +259,33 @@ fn fit_cells(pl: &PowerLawFit, opts: &AnalysisOptions, clip: bool, tpl: bool) ->
 
 fn put_power_law(row: &mut Row, pl: &PowerLawFit, opts: &AnalysisOptions) {
     let failed = pl.status == FitStatus::Failed;
-    row.set("status", if failed { "failed" } else { "success" });
+    row.set(
+        Column::Status,
+        if failed {
+            RowStatus::Failed
+        } else {
+            RowStatus::Success
+        },
+    );
     let clip = opts.fix_fingers == Some(crate::options::FixFingers::ClipXmax);
     let tpl = opts.fit != crate::options::FitKind::PowerLaw;
     let c = fit_cells(pl, opts, clip, tpl);
-    row.set("warning", c.warning);
-    row.set("alpha", c.alpha);
-    row.set("xmin", c.xmin);
-    row.set("xmax", c.xmax);
-    row.set("D", c.d);
-    row.set("sigma", c.sigma);
-    row.set("num_pl_spikes", c.num_pl_spikes);
+    row.set(Column::Warning, c.warning);
+    row.set(Column::Alpha, c.alpha);
+    row.set(Column::Xmin, c.xmin);
+    row.set(Column::Xmax, c.xmax);
+    row.set(Column::D, c.d);
+    row.set(Column::Sigma, c.sigma);
+    row.set(Column::NumPlSpikes, c.num_pl_spikes);
     if clip {
-        row.set("num_fingers", c.num_fingers);
-        row.set("raw_alpha", c.raw_alpha);
+        row.set(Column::NumFingers, c.num_fingers);
+        row.set(Column::RawAlpha, c.raw_alpha);
     }
     if tpl {
-        row.set("Lambda", c.lambda);
+        row.set(Column::Lambda, c.lambda);
     }
     if let Some(f) = &pl.failure {
-        row.set("fit_failure", f.as_str());
+        row.set(Column::FitFailure, f.as_str());
     }
 }
 
@@ -293,42 +297,49 @@ fn put_alpha_metrics(row: &mut Row, spec: &Spectrum, pl: &PowerLawFit, opts: &An
         FitStatus::Failed => None,
     };
     let am = norms::alpha_metrics(&spec.evals, alpha);
-    row.set("alpha_weighted", am.alpha_weighted);
-    row.set("log_alpha_norm", am.log_alpha_norm);
+    row.set(Column::AlphaWeighted, am.alpha_weighted);
+    row.set(Column::LogAlphaNorm, am.log_alpha_norm);
 }
 
-/// MP columns; `prefix` is "" for the row's ESD and "rand_" for the randomized one.
-fn put_mp(row: &mut Row, prefix: &str, mp: &MpFit, opts: &AnalysisOptions) {
+/// Which ESD an MP fit is of: the row's own, or its randomized copy (`rand_` columns).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MpOf {
+    Row,
+    Randomized,
+}
+
+/// MP columns of the row's ESD or of its randomized copy.
+fn put_mp(row: &mut Row, of: MpOf, mp: &MpFit, opts: &AnalysisOptions) {
     let ww_failed = mp.status == FitStatus::Failed && opts.quirk(Quirk::FailedAsMinusOne);
     let f = |v: Option<f64>| if ww_failed { Some(-1.0) } else { v };
-    let cols: [(&'static str, &'static str, Option<f64>); 5] = [
-        ("sigma_mp", "rand_sigma_mp", f(mp.sigma_mp)),
-        ("mp_softrank", "rand_mp_softrank", f(mp.mp_softrank)),
-        ("bulk_max", "rand_bulk_max", f(mp.bulk_max)),
-        ("bulk_min", "rand_bulk_min", f(mp.bulk_min)),
-        ("W_scale", "rand_W_scale", f(mp.w_scale)),
+    let cols: [(Column, Column, Option<f64>); 5] = [
+        (Column::SigmaMp, Column::RandSigmaMp, f(mp.sigma_mp)),
+        (
+            Column::MpSoftrank,
+            Column::RandMpSoftrank,
+            f(mp.mp_softrank),
+        ),
+        (Column::BulkMax, Column::RandBulkMax, f(mp.bulk_max)),
+        (Column::BulkMin, Column::RandBulkMin, f(mp.bulk_min)),
+        (Column::WScale, Column::RandWScale, f(mp.w_scale)),
     ];
     for (plain, rand, v) in cols {
-        row.set(if prefix.is_empty() { plain } else { rand }, v);
+        row.set(if of == MpOf::Row { plain } else { rand }, v);
     }
     let spikes = if ww_failed {
         Some(-1i64)
     } else {
         mp.num_spikes.map(|s| i64::try_from(s).unwrap_or(i64::MAX))
     };
-    if prefix.is_empty() {
-        row.set("num_spikes", spikes);
-        row.set(
-            "mp_status",
-            if mp.status == FitStatus::Failed {
-                "failed"
-            } else {
-                "success"
-            },
-        );
-    } else {
-        row.set("rand_num_spikes", spikes);
-        row.set("num_traps", spikes);
+    match of {
+        MpOf::Row => {
+            row.set(Column::NumSpikes, spikes);
+            row.set(Column::MpStatus, mp.status);
+        }
+        MpOf::Randomized => {
+            row.set(Column::RandNumSpikes, spikes);
+            row.set(Column::NumTraps, spikes);
+        }
     }
 }
 
@@ -359,30 +370,30 @@ fn put_randomized(
         randomize::replicas(n_comp),
         opts.eigensolver,
     )?;
-    row.set("max_rand_eval", r.max_rand_eval);
-    row.set("rand_distance", r.rand_distance);
-    row.set("ww_softrank", r.ww_softrank);
-    row.set("ww_maxdist", r.ww_maxdist);
+    row.set(Column::MaxRandEval, r.max_rand_eval);
+    row.set(Column::RandDistance, r.rand_distance);
+    row.set(Column::WwSoftrank, r.ww_softrank);
+    row.set(Column::WwMaxdist, r.ww_maxdist);
     let mp = fits::fit_mp(&r.rand_evals, plan.dims.n, plan.dims.m);
-    put_mp(row, "rand_", &mp, opts);
+    put_mp(row, MpOf::Randomized, &mp, opts);
     Ok(())
 }
 
 fn put_detx(row: &mut Row, spec: &Spectrum, pl: &PowerLawFit, opts: &AnalysisOptions) {
     let d = fits::detx(&spec.evals, opts.quirk(Quirk::DetxPlainProduct));
-    row.set("detX_num", d.detx_num);
-    row.set("detX_val", d.detx_val);
+    row.set(Column::DetxNum, d.detx_num);
+    row.set(Column::DetxVal, d.detx_val);
     // WW names the rescaled value `detX_val_unrescaled` (Q8).
     let rescaled = if opts.quirk(Quirk::DetxNames) {
-        "detX_val_unrescaled"
+        Column::DetxValUnrescaled
     } else {
-        "detX_val_rescaled"
+        Column::DetxValRescaled
     };
     row.set(rescaled, d.detx_val_rescaled);
     if !opts.quirk(Quirk::DetxNames) {
-        row.set("detX_reached", d.reached);
+        row.set(Column::DetxReached, d.reached);
     }
-    row.set("num_ERG_spikes", d.detx_num);
+    row.set(Column::NumErgSpikes, d.detx_num);
     let gap = match (pl.status, pl.num_pl_spikes) {
         (FitStatus::Success, Some(s)) => Some(d.detx_num as i64 - s as i64),
         (FitStatus::Failed, _) if opts.quirk(Quirk::FailedAsMinusOne) => {
@@ -390,30 +401,22 @@ fn put_detx(row: &mut Row, spec: &Spectrum, pl: &PowerLawFit, opts: &AnalysisOpt
         }
         _ => None,
     };
-    row.set("ERG_gap", gap);
+    row.set(Column::ErgGap, gap);
 }
 
 fn put_vectors(row: &mut Row, loc: &vectors::Localization) {
-    let groups = [("bulk", &loc.bulk), ("tail", &loc.tail)];
-    for (g, s) in groups {
-        let scores = [
-            ("vec_entropy", s.vec_entropy),
-            ("loc_ratio", s.loc_ratio),
-            ("part_ratio", s.part_ratio),
-        ];
-        for (name, mv) in scores {
-            row.set(column(g, "mean", name), mv.mean);
-            row.set(column(g, "var", name), mv.var);
-        }
+    use Column::*;
+    let (b, t) = (&loc.bulk, &loc.tail);
+    let cells = [
+        (BulkMeanVecEntropy, BulkVarVecEntropy, b.vec_entropy),
+        (BulkMeanLocRatio, BulkVarLocRatio, b.loc_ratio),
+        (BulkMeanPartRatio, BulkVarPartRatio, b.part_ratio),
+        (TailMeanVecEntropy, TailVarVecEntropy, t.vec_entropy),
+        (TailMeanLocRatio, TailVarLocRatio, t.loc_ratio),
+        (TailMeanPartRatio, TailVarPartRatio, t.part_ratio),
+    ];
+    for (mean, var, mv) in cells {
+        row.set(mean, mv.mean);
+        row.set(var, mv.var);
     }
-}
-
-/// The static column name `{group}_{stat}_{score}` from `COLUMN_ORDER`.
-fn column(group: &str, stat: &str, score: &str) -> &'static str {
-    let wanted = format!("{group}_{stat}_{score}");
-    crate::metrics::row::COLUMN_ORDER
-        .iter()
-        .find(|c| **c == wanted)
-        .copied()
-        .unwrap_or("vectors_unknown")
 }

@@ -22,6 +22,7 @@ use crate::metrics::row::Row;
 use crate::metrics::summary::{self, Summary};
 use crate::onnx::{self, Limits, ModelInfo};
 use crate::options::{AnalysisOptions, Quirk};
+use crate::schema::{Column, RowStatus};
 use crate::spectra;
 use crate::weights::{self, Extraction, WeightLayer};
 
@@ -323,7 +324,8 @@ fn prepare_layer<'e>(
     let plans = match layer::plan_rows(layer, dims, &w, opts, par) {
         Ok(p) => p,
         Err(e) => {
-            return PreparedLayer::Done(problem_row(layer, &dims, "malformed", e.to_string()));
+            let status = RowStatus::Malformed;
+            return PreparedLayer::Done(problem_row(layer, &dims, status, e.to_string()));
         }
     };
     if layer::needs_matrices(opts) {
@@ -367,9 +369,9 @@ fn finish_rows(
             }
             Err(e) => {
                 let mut row = layer::identity(layer, plan.slice_id, &plan.dims);
-                row.set("status", "eigensolver_failed");
-                row.set("problem", e.to_string());
-                row.set("has_esd", false);
+                row.set(Column::Status, RowStatus::EigensolverFailed);
+                row.set(Column::Problem, e.to_string());
+                row.set(Column::HasEsd, false);
                 out.rows.push(row);
             }
         }
@@ -380,14 +382,14 @@ fn finish_rows(
 fn problem_row(
     layer: &WeightLayer,
     dims: &weights::Dims,
-    status: &str,
+    status: RowStatus,
     detail: String,
 ) -> LayerOutcome {
     tracing::warn!(layer = %layer.name, %status, "{detail}");
     let mut row = layer::identity(layer, None, dims);
-    row.set("status", status);
-    row.set("problem", detail);
-    row.set("has_esd", false);
+    row.set(Column::Status, status);
+    row.set(Column::Problem, detail);
+    row.set(Column::HasEsd, false);
     LayerOutcome {
         rows: vec![row],
         ..Default::default()

@@ -31,26 +31,25 @@ use crate::options::{AnalysisOptions, FitKind, FixFingers, PlPackage, Quirk, Xma
 pub use detx::{DetX, detx};
 pub use mp::{MpFit, fit_mp};
 
-/// Outcome of a fit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FitStatus {
-    Success,
-    Failed,
+crate::schema::text_enum! {
+    /// Outcome of a fit.
+    pub enum FitStatus {
+        Success = "success",
+        Failed = "failed",
+    }
 }
 
-/// Training-quality warning of a power-law fit (§9).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Default)]
-pub enum Warning {
-    #[default]
-    #[serde(rename = "")]
-    None,
-    #[serde(rename = "over-trained")]
-    OverTrained,
-    #[serde(rename = "under-trained")]
-    UnderTrained,
-    #[serde(rename = "fit_failed")]
-    FitFailed,
+crate::schema::text_enum! {
+    /// Training-quality warning of a power-law fit (§9): the text WeightWatcher writes ("" for
+    /// no warning); `fit_failed` is tailwatch's own.
+    #[derive(Default)]
+    pub enum Warning {
+        #[default]
+        None = "",
+        OverTrained = "over-trained",
+        UnderTrained = "under-trained",
+        FitFailed = "fit_failed",
+    }
 }
 
 impl Warning {
@@ -63,16 +62,6 @@ impl Warning {
             Warning::UnderTrained
         } else {
             Warning::None
-        }
-    }
-
-    /// The text WeightWatcher writes ("" for no warning); `fit_failed` is tailwatch's own.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Warning::None => "",
-            Warning::OverTrained => "over-trained",
-            Warning::UnderTrained => "under-trained",
-            Warning::FitFailed => "fit_failed",
         }
     }
 }

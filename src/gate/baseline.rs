@@ -52,12 +52,12 @@ impl Evidence {
 
     /// Rows with metrics: those whose weights could be analysed.
     pub fn analysed_rows(&self) -> impl Iterator<Item = &Row> {
-        self.rows.iter().filter(|r| r.text("problem").is_none())
+        self.rows.iter().filter(|r| r.is_analyzed())
     }
 
     /// Rows whose weights could not be analysed, with their status.
     pub fn problem_rows(&self) -> impl Iterator<Item = &Row> {
-        self.rows.iter().filter(|r| r.text("problem").is_some())
+        self.rows.iter().filter(|r| !r.is_analyzed())
     }
 }
 

@@ -15,7 +15,9 @@ use super::rules::{Allowance, Bounds, Change, Check, Gate, Rule, RuleKind, Warne
 use super::verdict::{Finding, RuleOutcome, Status, Subject, Verdict, show};
 use crate::analysis;
 use crate::error::{Error, Result, display_name};
+use crate::fits::Warning;
 use crate::metrics::row::Row;
+use crate::schema::{Column, RowStatus};
 
 /// Analyse `model` (and load the baseline) with the gate's options, then judge every rule.
 /// Errors are inputs that could not be read or analysed at all.
@@ -81,13 +83,13 @@ pub fn evaluate(gate: &Gate, cand: &Evidence, base: Option<&Evidence>) -> Verdic
 /// `finite_weights` check when the gate has one.
 fn unanalysed(ev: &Evidence, what: &str, covers_nan: bool) -> Vec<String> {
     ev.problem_rows()
-        .filter(|r| !(covers_nan && r.text("status") == Some("invalid_values")))
+        .filter(|r| !(covers_nan && r.status() == Some(RowStatus::InvalidValues)))
         .map(|r| {
             format!(
                 "{what} layer {} could not be analysed ({}): {}",
                 display_name(&row_key(r)),
-                r.text("status").unwrap_or("?"),
-                display_name(r.text("problem").unwrap_or(""))
+                r.text(Column::Status).unwrap_or("?"),
+                display_name(r.text(Column::Problem).unwrap_or(""))
             )
         })
         .collect()
@@ -235,11 +237,11 @@ fn out_of_bounds(metric: &str, v: f64, bounds: &Bounds) -> String {
 fn no_value(metric: &str, r: &Row) -> String {
     format!(
         "no {metric} value (status {}{})",
-        r.text("status").unwrap_or("?"),
-        r.text("warning")
-            .filter(|w| !w.is_empty())
-            .map(|w| format!(", warning {w}"))
-            .unwrap_or_default()
+        r.text(Column::Status).unwrap_or("?"),
+        match r.warning() {
+            Warning::None => String::new(),
+            w => format!(", warning {w}"),
+        }
     )
 }
 
@@ -258,7 +260,9 @@ fn judge_layers(
     let o = outcome(rule, format!("{req}; {}", allowance.describe()));
     let judged: Vec<&Row> = cand
         .analysed_rows()
-        .filter(|r| min_evals.is_none_or(|k| r.num("num_evals").is_some_and(|n| n >= k as f64)))
+        .filter(|r| {
+            min_evals.is_none_or(|k| r.num(Column::NumEvals).is_some_and(|n| n >= k as f64))
+        })
         .collect();
     let failing = judged
         .iter()
@@ -297,7 +301,7 @@ fn judge_warned(
     let judged: Vec<&Row> = cand.analysed_rows().collect();
     let failing = judged
         .iter()
-        .filter(|r| warned.matches(r.text("warning")))
+        .filter(|r| warned.matches(r.warning()))
         .map(|r| Finding {
             layer: display_name(&row_key(r)),
             value: layer_value(r, "alpha"),
@@ -305,7 +309,7 @@ fn judge_warned(
             excess: None,
             why: format!(
                 "warned {} (alpha {})",
-                r.text("warning").unwrap_or(""),
+                r.warning(),
                 show(layer_value(r, "alpha"))
             ),
         })
@@ -464,13 +468,13 @@ fn judge_finite(rule: &Rule, cand: &Evidence) -> RuleOutcome {
     let mut o = outcome(rule, "no weight holds NaN or Inf".into());
     let failing: Vec<Finding> = cand
         .problem_rows()
-        .filter(|r| r.text("status") == Some("invalid_values"))
+        .filter(|r| r.status() == Some(RowStatus::InvalidValues))
         .map(|r| Finding {
             layer: display_name(&row_key(r)),
             value: None,
             baseline: None,
             excess: None,
-            why: display_name(r.text("problem").unwrap_or("")),
+            why: display_name(r.text(Column::Problem).unwrap_or("")),
         })
         .collect();
     o.judged = Some(cand.rows.len());

@@ -1,4 +1,5 @@
 use super::*;
+use crate::schema::Column;
 
 #[test]
 fn catalogue_and_stage_checks() {
@@ -31,13 +32,13 @@ fn catalogue_and_stage_checks() {
 #[test]
 fn rank_ratio_and_keys() {
     let mut r = Row::default();
-    r.set("name", "fc1");
-    r.set("num_evals", 64usize);
-    r.set("matrix_rank", 16usize);
+    r.set(Column::Name, "fc1");
+    r.set(Column::NumEvals, 64usize);
+    r.set(Column::MatrixRank, 16usize);
     assert_eq!(layer_value(&r, "rank_ratio"), Some(0.25));
     assert_eq!(row_key(&r), "fc1");
-    r.set("slice_id", 3usize);
+    r.set(Column::SliceId, 3usize);
     assert_eq!(row_key(&r), "fc1:3");
-    r.set("alpha", f64::NAN);
+    r.set(Column::Alpha, f64::NAN);
     assert_eq!(layer_value(&r, "alpha"), None);
 }

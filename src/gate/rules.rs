@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::metrics;
 use crate::error::{Error, Result};
+use crate::fits::Warning;
 use crate::options::{AnalysisOptions, AnalysisOverrides, Preset};
 
 /// A rule as written: one flat record; exactly one of the kind keys
@@ -64,17 +65,17 @@ pub enum Warned {
 }
 
 impl Warned {
-    pub fn matches(self, warning: Option<&str>) -> bool {
+    pub fn matches(self, warning: Warning) -> bool {
         match self {
-            Warned::OverTrained => warning == Some("over-trained"),
-            Warned::UnderTrained => warning == Some("under-trained"),
-            Warned::Any => matches!(warning, Some("over-trained" | "under-trained")),
+            Warned::OverTrained => warning == Warning::OverTrained,
+            Warned::UnderTrained => warning == Warning::UnderTrained,
+            Warned::Any => matches!(warning, Warning::OverTrained | Warning::UnderTrained),
         }
     }
     pub fn name(self) -> &'static str {
         match self {
-            Warned::OverTrained => "over-trained",
-            Warned::UnderTrained => "under-trained",
+            Warned::OverTrained => Warning::OverTrained.as_str(),
+            Warned::UnderTrained => Warning::UnderTrained.as_str(),
             Warned::Any => "over- or under-trained",
         }
     }

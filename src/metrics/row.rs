@@ -1,10 +1,14 @@
-//! One row of `details`: a layer (pooled) or a conv slice, as named columns.
+//! One row of `details`: a layer (pooled) or a conv slice, as cells of declared columns.
 //!
-//! Columns keep WeightWatcher's names and meanings (methods.md §8) so that users can carry
-//! their notebooks over; tailwatch's extra columns are listed after them. A row holds only the
-//! columns that apply to it; writers take the union in `COLUMN_ORDER`.
+//! The columns, their types and their order are declared in `schema::columns`. A row holds
+//! only the columns that apply to it; writers take the union in canonical order. Reading a
+//! saved row checks every cell against the schema: an unknown column, a cell of the wrong type
+//! or an unknown status is an error that names it.
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use crate::fits::{FitStatus, Warning};
+use crate::schema::{CellType, Column, RowStatus};
 
 /// A cell. `Null` is an empty CSV cell and a JSON null.
 #[derive(Clone, Debug, PartialEq)]
@@ -118,22 +122,43 @@ impl<'de> serde::Deserialize<'de> for Value {
     }
 }
 
-/// A row: ordered (column, value) pairs, each column at most once.
+/// A row: (column, value) pairs in the order they were set, each column at most once.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Row {
-    cells: Vec<(&'static str, Value)>,
+    cells: Vec<(Column, Value)>,
+}
+
+impl Value {
+    /// Whether the value may stand in a cell of this type (empty cells always may).
+    pub fn fits(&self, ty: CellType) -> bool {
+        match (self, ty) {
+            (Value::Null, _) => true,
+            (Value::Int(_), CellType::Int) => true,
+            (Value::Float(_), CellType::Float) => true,
+            (Value::Bool(_), CellType::Bool) => true,
+            (Value::Text(_), CellType::Text) => true,
+            (Value::Text(t), CellType::Choice(names)) => names.contains(&t.as_str()),
+            _ => false,
+        }
+    }
 }
 
 impl Row {
-    pub fn set(&mut self, column: &'static str, value: impl Into<Value>) {
+    /// Set a cell. The value's type is the column's (`schema::columns`); debug builds check it.
+    pub fn set(&mut self, column: Column, value: impl Into<Value>) {
         let value = value.into();
+        debug_assert!(
+            value.fits(column.cell_type()),
+            "{value:?} in column {column} of type {:?}",
+            column.cell_type()
+        );
         match self.cells.iter_mut().find(|(c, _)| *c == column) {
             Some(cell) => cell.1 = value,
             None => self.cells.push((column, value)),
         }
     }
 
-    pub fn get(&self, column: &str) -> Option<&Value> {
+    pub fn get(&self, column: Column) -> Option<&Value> {
         self.cells
             .iter()
             .find(|(c, _)| *c == column)
@@ -141,19 +166,41 @@ impl Row {
     }
 
     /// The numeric value of a column, None when absent, null or not a number.
-    pub fn num(&self, column: &str) -> Option<f64> {
+    pub fn num(&self, column: Column) -> Option<f64> {
         self.get(column).and_then(Value::as_f64)
     }
 
-    pub fn text(&self, column: &str) -> Option<&str> {
+    pub fn text(&self, column: Column) -> Option<&str> {
         self.get(column).and_then(Value::as_str)
     }
 
-    pub fn columns(&self) -> impl Iterator<Item = &'static str> + '_ {
+    /// The row's `status` (None only for a row that was never given one).
+    pub fn status(&self) -> Option<RowStatus> {
+        self.text(Column::Status).and_then(RowStatus::parse)
+    }
+
+    /// The power-law `warning` ("" when there is none).
+    pub fn warning(&self) -> Warning {
+        self.text(Column::Warning)
+            .and_then(Warning::parse)
+            .unwrap_or_default()
+    }
+
+    /// The Marchenko–Pastur fit's outcome, with `mp_fit: true`.
+    pub fn mp_status(&self) -> Option<FitStatus> {
+        self.text(Column::MpStatus).and_then(FitStatus::parse)
+    }
+
+    /// Whether the row's weights could be analysed (it has an ESD and metrics).
+    pub fn is_analyzed(&self) -> bool {
+        self.get(Column::Problem).is_none_or(|p| *p == Value::Null)
+    }
+
+    pub fn columns(&self) -> impl Iterator<Item = Column> + '_ {
         self.cells.iter().map(|(c, _)| *c)
     }
 
-    pub fn cells(&self) -> &[(&'static str, Value)] {
+    pub fn cells(&self) -> &[(Column, Value)] {
         &self.cells
     }
 }
@@ -162,75 +209,47 @@ impl Serialize for Row {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.cells.len()))?;
         for (c, v) in &self.cells {
-            map.serialize_entry(c, v)?;
+            map.serialize_entry(c.name(), v)?;
         }
         map.end()
     }
 }
 
 impl<'de> serde::Deserialize<'de> for Row {
-    /// Reads rows written by tailwatch; columns are matched against `COLUMN_ORDER` and unknown
-    /// ones are dropped (they cannot come from this version).
+    /// Reads rows written by this version of tailwatch: every column must be declared and every
+    /// cell of its column's type, or reading fails naming the column.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
         let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
         let mut row = Row::default();
         for (k, v) in map {
-            if let Some(c) = COLUMN_ORDER.iter().find(|c| **c == k) {
-                let v: Value =
-                    serde::Deserialize::deserialize(v).map_err(serde::de::Error::custom)?;
-                row.set(c, v);
+            let column = Column::from_name(&k).ok_or_else(|| {
+                D::Error::custom(format!(
+                    "unknown column {k:?} (not written by this version)"
+                ))
+            })?;
+            let v = match serde::Deserialize::deserialize(v).map_err(D::Error::custom)? {
+                // A float that happens to be whole may come back as an integer.
+                Value::Int(i) if column.cell_type() == CellType::Float => Value::Float(i as f64),
+                v => v,
+            };
+            if !v.fits(column.cell_type()) {
+                return Err(D::Error::custom(format!(
+                    "column {k:?}: {v:?} is not a {:?} cell",
+                    column.cell_type()
+                )));
             }
+            row.set(column, v);
         }
         Ok(row)
     }
 }
 
-/// The canonical column order of `details` outputs. Identity first, then WW's columns grouped by
-/// stage, then tailwatch's own.
-#[rustfmt::skip]
-pub const COLUMN_ORDER: &[&str] = &[
-    "model", "layer_id", "name", "longname", "slice_id", "layer_type", "status", "warning",
-    "N", "M", "Q", "rf", "num_evals", "has_esd",
-    // power-law fit (§5, §6)
-    "alpha", "xmin", "xmax", "D", "sigma", "num_pl_spikes", "num_fingers", "raw_alpha", "Lambda",
-    // norms (§8)
-    "lambda_max", "norm", "log_norm", "spectral_norm", "log_spectral_norm", "alpha_weighted",
-    "log_alpha_norm", "stable_rank", "entropy", "matrix_rank", "rank_loss", "weak_rank_loss",
-    "sv_max", "sv_min",
-    // Marchenko–Pastur (§7)
-    "sigma_mp", "num_spikes", "mp_softrank", "bulk_max", "bulk_min", "W_scale", "mp_status",
-    // randomized ESD (§10)
-    "max_rand_eval", "rand_distance", "ww_softrank", "ww_maxdist", "rand_num_spikes", "num_traps",
-    "rand_sigma_mp", "rand_mp_softrank", "rand_W_scale", "rand_bulk_max", "rand_bulk_min",
-    // detX / ERG (§11)
-    "detX_num", "detX_val", "detX_val_rescaled", "detX_val_unrescaled", "detX_reached",
-    "num_ERG_spikes", "ERG_gap",
-    // eigenvector localisation (§12)
-    "bulk_mean_vec_entropy", "bulk_var_vec_entropy", "bulk_mean_loc_ratio", "bulk_var_loc_ratio",
-    "bulk_mean_part_ratio", "bulk_var_part_ratio", "tail_mean_vec_entropy",
-    "tail_var_vec_entropy", "tail_mean_loc_ratio", "tail_var_loc_ratio", "tail_mean_part_ratio",
-    "tail_var_part_ratio",
-    // tailwatch's own
-    "fit_failure", "problem", "near_threshold_evals", "flags",
-];
-
-/// The union of the rows' columns, in canonical order (unknown columns last, in first-seen order).
-pub fn union_columns<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Vec<&'static str> {
-    let mut seen: Vec<&'static str> = Vec::new();
-    for r in rows {
-        for c in r.columns() {
-            if !seen.contains(&c) {
-                seen.push(c);
-            }
-        }
-    }
-    let rank = |c: &str| {
-        COLUMN_ORDER
-            .iter()
-            .position(|k| *k == c)
-            .unwrap_or(usize::MAX)
-    };
-    seen.sort_by_key(|c| rank(c));
+/// The union of the rows' columns, in canonical order.
+pub fn union_columns<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Vec<Column> {
+    let mut seen: Vec<Column> = rows.into_iter().flat_map(Row::columns).collect();
+    seen.sort();
+    seen.dedup();
     seen
 }
 

@@ -9,8 +9,7 @@ use crate::metrics::randomize::RNG_SCHEME;
 use crate::metrics::row::format_float;
 use crate::metrics::summary::Summary;
 
-/// Version of the JSON layouts written here; bump on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub use crate::schema::SCHEMA_VERSION;
 
 pub fn tool_info() -> Json {
     json!({ "name": "tailwatch", "version": env!("CARGO_PKG_VERSION"), "rng": RNG_SCHEME })
@@ -21,21 +20,11 @@ pub fn summary_json(s: &Summary) -> Json {
     let mut m = serde_json::Map::new();
     for (metric, v) in &s.means {
         m.insert(
-            metric.clone(),
+            metric.name().to_string(),
             v.filter(|x| x.is_finite()).map_or(Json::Null, Json::from),
         );
     }
-    let counts = [
-        ("n_layers", s.n_layers),
-        ("n_rows", s.n_rows),
-        ("n_skipped", s.n_skipped),
-        ("n_invalid", s.n_invalid),
-        ("n_fit_failed", s.n_fit_failed),
-        ("n_mp_failed", s.n_mp_failed),
-        ("n_over_trained", s.n_over_trained),
-        ("n_under_trained", s.n_under_trained),
-    ];
-    for (k, v) in counts {
+    for (k, v) in s.counts.entries() {
         m.insert(k.to_string(), Json::from(v));
     }
     Json::Object(m)

@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use super::plots::{self, Series};
 use super::tables::{self, esc, fmt_num};
+use crate::schema::{Column, RowStatus};
 use crate::study::Study;
 use crate::study::run::{ModelResult, StudyOutcome};
 
@@ -70,7 +71,11 @@ fn accuracy_plots(h: &mut String, o: &StudyOutcome) {
             .iter()
             .filter(|m| r.group == "all" || m.group.as_deref() == Some(r.group.as_str()))
             .filter_map(|m| {
-                let x = m.analysis.as_ref()?.summary.get(&r.metric)?;
+                let x = m
+                    .analysis
+                    .as_ref()?
+                    .summary
+                    .get(Column::from_name(&r.metric)?)?;
                 Some((m.name.clone(), x, 100.0 - m.top1_error?))
             })
             .collect();
@@ -110,7 +115,11 @@ fn flow_plots(h: &mut String, o: &StudyOutcome) {
             groups.push(m.group.as_deref());
         }
     }
-    for metric in ["alpha", "log_spectral_norm", "alpha_weighted"] {
+    for metric in [
+        Column::Alpha,
+        Column::LogSpectralNorm,
+        Column::AlphaWeighted,
+    ] {
         for g in &groups {
             let series: Vec<Series> = o
                 .models
@@ -125,21 +134,21 @@ fn flow_plots(h: &mut String, o: &StudyOutcome) {
             let _ = writeln!(
                 h,
                 "<div>{}</div>",
-                plots::lines(&title, "layer id", metric, &series)
+                plots::lines(&title, "layer id", metric.name(), &series)
             );
         }
     }
     h.push_str("</div>\n");
 }
 
-fn flow_series(m: &ModelResult, metric: &str) -> Option<Series> {
+fn flow_series(m: &ModelResult, metric: Column) -> Option<Series> {
     let a = m.analysis.as_ref()?;
     let mut pts: Vec<(f64, f64, usize)> = Vec::new();
     for r in &a.rows {
-        let (Some(id), Some(v)) = (r.num("layer_id"), r.num(metric)) else {
+        let (Some(id), Some(v)) = (r.num(Column::LayerId), r.num(metric)) else {
             continue;
         };
-        if r.text("status") == Some("failed") || !v.is_finite() {
+        if r.status() == Some(RowStatus::Failed) || !v.is_finite() {
             continue;
         }
         match pts.iter_mut().find(|p| p.0 == id) {
@@ -174,7 +183,7 @@ fn esd_plots(h: &mut String, study: &Study, o: &StudyOutcome) {
                 .filter(|&i| {
                     names
                         .iter()
-                        .any(|n| n == "all" || a.rows[i].text("name") == Some(n.as_str()))
+                        .any(|n| n == "all" || a.rows[i].text(Column::Name) == Some(n.as_str()))
                 })
                 .collect(),
             None => {
@@ -193,17 +202,19 @@ fn esd_plots(h: &mut String, study: &Study, o: &StudyOutcome) {
             let Some(esd) = a.esd.iter().find(|e| e.key == row_key(row)) else {
                 continue;
             };
-            let bulk = row.num("bulk_min").zip(row.num("bulk_max"));
+            let bulk = row.num(Column::BulkMin).zip(row.num(Column::BulkMax));
             let title = format!(
                 "{} · {} (layer {}) α={}",
                 m.name,
-                row.text("name").unwrap_or(""),
-                row.num("layer_id").unwrap_or(f64::NAN),
-                fmt_num(row.num("alpha"))
+                row.text(Column::Name).unwrap_or(""),
+                row.num(Column::LayerId).unwrap_or(f64::NAN),
+                fmt_num(row.num(Column::Alpha))
             );
             // The chart draws a pure power law; a truncated fit (Lambda) would be misdrawn by it.
-            let alpha = row.num("alpha").filter(|_| row.num("Lambda").is_none());
-            let svg = plots::esd_loglog(&title, &esd.evals, row.num("xmin"), alpha, bulk);
+            let alpha = row
+                .num(Column::Alpha)
+                .filter(|_| row.num(Column::Lambda).is_none());
+            let svg = plots::esd_loglog(&title, &esd.evals, row.num(Column::Xmin), alpha, bulk);
             let _ = writeln!(h, "<div>{svg}</div>");
         }
     }
@@ -229,8 +240,8 @@ fn failures(h: &mut String, o: &StudyOutcome) {
 
 /// The ESD key of a row: `layer_id`, or `layer_id:slice_id` for sliced rows.
 fn row_key(row: &crate::metrics::row::Row) -> String {
-    let id = row.num("layer_id").unwrap_or(-1.0) as i64;
-    match row.num("slice_id") {
+    let id = row.num(Column::LayerId).unwrap_or(-1.0) as i64;
+    match row.num(Column::SliceId) {
         Some(s) => format!("{id}:{}", s as i64),
         None => id.to_string(),
     }

@@ -68,11 +68,12 @@ pub fn rows_to_csv<'a>(rows: impl IntoIterator<Item = &'a Row> + Clone) -> Resul
     let columns = union_columns(rows.clone());
     let mut w = csv::Writer::from_writer(Vec::new());
     let csv_err = |e: csv::Error| Error::Evaluation(format!("cannot write CSV: {e}"));
-    w.write_record(&columns).map_err(csv_err)?;
+    w.write_record(columns.iter().map(|c| c.name()))
+        .map_err(csv_err)?;
     for r in rows {
         let record: Vec<String> = columns
             .iter()
-            .map(|c| r.get(c).map(|v| v.to_csv()).unwrap_or_default())
+            .map(|c| r.get(*c).map(|v| v.to_csv()).unwrap_or_default())
             .collect();
         w.write_record(&record).map_err(csv_err)?;
     }

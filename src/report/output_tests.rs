@@ -1,4 +1,5 @@
 use super::*;
+use crate::schema::Column;
 
 #[test]
 fn writes_only_plain_names_inside_the_directory() {
@@ -15,11 +16,11 @@ fn writes_only_plain_names_inside_the_directory() {
 #[test]
 fn csv_has_union_columns() {
     let mut a = Row::default();
-    a.set("layer_id", 0usize);
-    a.set("alpha", 2.5);
+    a.set(Column::LayerId, 0usize);
+    a.set(Column::Alpha, 2.5);
     let mut b = Row::default();
-    b.set("layer_id", 1usize);
-    b.set("name", "x,y");
+    b.set(Column::LayerId, 1usize);
+    b.set(Column::Name, "x,y");
     let csv = rows_to_csv([&a, &b]).unwrap();
     assert_eq!(csv, "layer_id,name,alpha\n0,,2.5\n1,\"x,y\",\n");
 }

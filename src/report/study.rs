@@ -8,7 +8,7 @@ use super::analysis::{SCHEMA_VERSION, summary_json, tool_info};
 use super::output::{OutDir, rows_to_csv};
 use crate::error::{Error, Result};
 use crate::metrics::row::{Row, Value, format_float};
-use crate::metrics::summary::SUMMARY_METRICS;
+use crate::schema::{Column, summary};
 use crate::study::Study;
 use crate::study::run::{CorrelationRow, StudyOutcome};
 
@@ -143,9 +143,9 @@ fn details_csv(o: &StudyOutcome) -> Result<String> {
         if let Some(a) = &m.analysis {
             for r in &a.rows {
                 let mut row = Row::default();
-                row.set("model", m.name.as_str());
+                row.set(Column::Model, m.name.as_str());
                 for (c, v) in r.cells() {
-                    row.set(c, v.clone());
+                    row.set(*c, v.clone());
                 }
                 rows.push(row);
             }
@@ -154,23 +154,22 @@ fn details_csv(o: &StudyOutcome) -> Result<String> {
     rows_to_csv(&rows)
 }
 
+/// The counts of `summary.csv`, after the means (a subset of `schema::Counts`).
+const SUMMARY_CSV_COUNTS: [&str; 6] = [
+    "n_layers",
+    "n_rows",
+    "n_skipped",
+    "n_fit_failed",
+    "n_over_trained",
+    "n_under_trained",
+];
+
 fn summary_csv(study: &Study, o: &StudyOutcome) -> Result<String> {
-    let metrics: Vec<&str> = SUMMARY_METRICS
-        .iter()
-        .copied()
-        .filter(|m| *m != "mp_softrank" || study.options.mp_fit)
-        .collect();
+    let metrics = summary::means_for(&study.options);
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["model", "group", "top1_error", "top5_error", "status"];
-    header.extend(&metrics);
-    header.extend([
-        "n_layers",
-        "n_rows",
-        "n_skipped",
-        "n_fit_failed",
-        "n_over_trained",
-        "n_under_trained",
-    ]);
+    header.extend(metrics.iter().map(|m| m.name()));
+    header.extend(SUMMARY_CSV_COUNTS);
     w.write_record(&header).map_err(csv_err)?;
     for m in &o.models {
         let mut rec = vec![
@@ -187,23 +186,14 @@ fn summary_csv(study: &Study, o: &StudyOutcome) -> Result<String> {
         let s = m.analysis.as_ref().map(|a| &a.summary);
         for metric in &metrics {
             rec.push(
-                s.and_then(|s| s.get(metric))
+                s.and_then(|s| s.get(metric.column))
                     .map(format_float)
                     .unwrap_or_default(),
             );
         }
-        let counts = s.map(|s| {
-            [
-                s.n_layers,
-                s.n_rows,
-                s.n_skipped,
-                s.n_fit_failed,
-                s.n_over_trained,
-                s.n_under_trained,
-            ]
-        });
-        for c in 0..6 {
-            rec.push(counts.map(|c6| c6[c].to_string()).unwrap_or_default());
+        for name in SUMMARY_CSV_COUNTS {
+            let count = s.and_then(|s| s.counts.get(name));
+            rec.push(count.map(|c| c.to_string()).unwrap_or_default());
         }
         w.write_record(&rec).map_err(csv_err)?;
     }

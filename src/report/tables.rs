@@ -1,7 +1,7 @@
 //! The study's tables, built once and rendered as Markdown (report.md) or HTML (report.html).
 
 use super::study::ranking;
-use crate::metrics::summary::SUMMARY_METRICS;
+use crate::schema::{Column, summary};
 use crate::study::Study;
 use crate::study::run::{CorrelationRow, StudyOutcome};
 
@@ -26,11 +26,10 @@ pub fn fmt_num(v: Option<f64>) -> String {
 }
 
 /// The summary metrics a study reports (mp_softrank only with the MP fit).
-pub fn summary_metrics(study: &Study) -> Vec<&'static str> {
-    SUMMARY_METRICS
-        .iter()
-        .copied()
-        .filter(|m| *m != "mp_softrank" || study.options.mp_fit)
+pub fn summary_metrics(study: &Study) -> Vec<Column> {
+    summary::means_for(&study.options)
+        .into_iter()
+        .map(|m| m.column)
         .collect()
 }
 
@@ -57,10 +56,10 @@ pub fn models_table(study: &Study, o: &StudyOutcome) -> Table {
                 m.group.clone().unwrap_or_default(),
                 fmt_num(m.top1_error),
                 fmt_num(m.top5_error),
-                s.map_or("–".into(), |x| x.n_rows.to_string()),
-                s.map_or("–".into(), |x| x.n_fit_failed.to_string()),
+                s.map_or("–".into(), |x| x.counts.n_rows.to_string()),
+                s.map_or("–".into(), |x| x.counts.n_fit_failed.to_string()),
             ];
-            r.extend(metrics.iter().map(|k| fmt_num(s.and_then(|x| x.get(k)))));
+            r.extend(metrics.iter().map(|k| fmt_num(s.and_then(|x| x.get(*k)))));
             r
         })
         .collect();
@@ -78,7 +77,7 @@ pub fn batchnorm_note(o: &StudyOutcome) -> String {
     let keeps_bn = |m: &&crate::study::run::ModelResult| {
         m.analysis.as_ref().is_some_and(|a| {
             a.rows.iter().any(|r| {
-                r.text("flags")
+                r.text(Column::Flags)
                     .is_some_and(|f| f.contains("followed_by_bn"))
             })
         })

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::metrics::summary::SUMMARY_METRICS;
 use crate::options::{AnalysisOptions, AnalysisOverrides, Preset};
+use crate::schema::summary::{self, SUMMARY_MEANS, SummaryMean};
 
 /// Pipeline stages, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -121,11 +121,11 @@ impl Default for CorrelateConfig {
     }
 }
 
+/// The summary means available without optional stages.
 fn default_metrics() -> Vec<String> {
-    SUMMARY_METRICS
-        .iter()
-        .filter(|m| **m != "mp_softrank")
-        .map(|m| m.to_string())
+    summary::means_for(&AnalysisOptions::default())
+        .into_iter()
+        .map(|m| m.name().to_string())
         .collect()
 }
 fn yes() -> bool {
@@ -253,14 +253,17 @@ impl Study {
             }
         }
         for metric in &self.spec.correlate.metrics {
-            if !SUMMARY_METRICS.contains(&metric.as_str()) {
+            let Some(mean) = SummaryMean::from_name(metric) else {
+                let names: Vec<&str> = SUMMARY_MEANS.iter().map(|m| m.name()).collect();
                 return err(format!(
                     "correlate.metrics: unknown metric {metric:?}; summary metrics: {}",
-                    SUMMARY_METRICS.join(", ")
+                    names.join(", ")
                 ));
-            }
-            if metric == "mp_softrank" && !self.options.mp_fit {
-                return err("correlate.metrics: mp_softrank needs the mp_fit stage or `analysis: { mp_fit: true }`".into());
+            };
+            if !mean.applies(&self.options) {
+                return err(format!(
+                    "correlate.metrics: {metric} needs the mp_fit stage or `analysis: {{ mp_fit: true }}`"
+                ));
             }
         }
         if self.has(Stage::Correlate) {

@@ -10,6 +10,7 @@ use super::config::{Stage, Study, Target};
 use crate::analysis::{self, ModelAnalysis};
 use crate::error::{Error, Result};
 use crate::report::output::OutDir;
+use crate::schema::Column;
 use crate::stats::{self, Correlation};
 
 /// One model of the study and what became of it.
@@ -282,7 +283,10 @@ fn correlate_one(
 ) -> CorrelationRow {
     let (mut x, mut e, mut excluded) = (Vec::new(), Vec::new(), Vec::new());
     for m in members {
-        let value = m.analysis.as_ref().and_then(|a| a.summary.get(metric));
+        let value = m
+            .analysis
+            .as_ref()
+            .and_then(|a| a.summary.get(Column::from_name(metric)?));
         let err = match target {
             Target::Top1 => m.top1_error,
             Target::Top5 => m.top5_error,

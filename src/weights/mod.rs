@@ -19,6 +19,7 @@ use crate::error::{Error, ModelErrorKind, Result, display_name};
 use crate::onnx::tensor::{Dense, TensorError};
 use crate::onnx::{Model, dtype, node_label, tensor};
 use crate::options::{AnalysisOptions, GroupedConv, LayerSource};
+use crate::schema::RowStatus;
 use fold::{Eval, Expr, Leaf, LeafSrc};
 use ops::{Bn, Outcome, Plan};
 use scope::{Frame, Scopes};
@@ -152,13 +153,13 @@ pub enum LayerProblem {
 }
 
 impl LayerProblem {
-    pub fn status(&self) -> &'static str {
+    pub fn status(&self) -> RowStatus {
         match self {
-            LayerProblem::InvalidValues { .. } => "invalid_values",
-            LayerProblem::UnsupportedDtype(_) => "unsupported_dtype",
-            LayerProblem::OverBudget { .. } => "over_budget",
-            LayerProblem::Degenerate(_) => "degenerate",
-            LayerProblem::Malformed(_) => "malformed",
+            LayerProblem::InvalidValues { .. } => RowStatus::InvalidValues,
+            LayerProblem::UnsupportedDtype(_) => RowStatus::UnsupportedDtype,
+            LayerProblem::OverBudget { .. } => RowStatus::OverBudget,
+            LayerProblem::Degenerate(_) => RowStatus::Degenerate,
+            LayerProblem::Malformed(_) => RowStatus::Malformed,
         }
     }
 }
