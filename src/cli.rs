@@ -8,11 +8,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::error::{Error, Result};
-use crate::options::{AnalysisConfig, AnalysisOptions, AnalysisOverrides, Preset};
-use crate::schema::Column;
-use crate::study::shard;
-use crate::{onnx, report, weights};
+use tailwatch::error::{Error, Result};
+use tailwatch::options::{AnalysisConfig, AnalysisOptions, AnalysisOverrides, Preset};
+use tailwatch::schema::Column;
+use tailwatch::study::shard;
+use tailwatch::{onnx, report, weights};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -182,7 +182,7 @@ pub fn main() -> ExitCode {
             // Usage errors exit 2 (clap's convention matches ours); --help/--version exit 0.
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() {
-                crate::error::EXIT_INPUT
+                tailwatch::error::EXIT_INPUT
             } else {
                 0
             });
@@ -255,7 +255,7 @@ fn describe(a: &DescribeArgs) -> Result<()> {
 
 fn analyze(a: &AnalyzeArgs) -> Result<()> {
     let (opts, preset) = a.analysis.resolve()?;
-    let analysis = crate::analysis::analyze_file_with_progress(
+    let analysis = tailwatch::analysis::analyze_file_with_progress(
         &a.model,
         &opts,
         &a.analysis.limits.limits(),
@@ -282,7 +282,7 @@ fn analyze(a: &AnalyzeArgs) -> Result<()> {
 /// Judge the model; the verdict files are written whenever the gate file could be read, so a
 /// CI job always finds a report, and an error is never a pass.
 fn gate(a: &GateArgs) -> Result<ExitCode> {
-    use crate::gate::{self, BaselineSource, Verdict, junit, verdict};
+    use tailwatch::gate::{self, BaselineSource, Verdict, junit, verdict};
     let g = gate::Gate::load(&a.gate)?;
     let baseline = match (&a.baseline, &a.baseline_report) {
         (Some(p), _) => Some(BaselineSource::Model(p.clone())),
@@ -335,24 +335,24 @@ fn study(a: &StudyArgs) -> Result<ExitCode> {
     let stages = match &a.stages {
         Some(list) => Some(
             list.iter()
-                .map(|s| crate::study::Stage::parse(s))
+                .map(|s| tailwatch::study::Stage::parse(s))
                 .collect::<Result<Vec<_>>>()?,
         ),
         None => None,
     };
-    let mut study = crate::study::Study::load(&a.study, stages)?;
+    let mut study = tailwatch::study::Study::load(&a.study, stages)?;
     study.limits = a.limits.limits();
-    let dir = crate::study::run::output_dir(&study, a.out.as_deref())?;
+    let dir = tailwatch::study::run::output_dir(&study, a.out.as_deref())?;
     let out = report::output::OutDir::create(&dir)?;
     let progress = progress::Bars::new();
     let shard = a.shard.as_deref().map(shard::Shard::parse).transpose()?;
     let outcome = match shard {
         Some(k) => shard::run_shard(&study, k, &out, &progress)?.0,
         None if !a.merge.is_empty() => shard::merge(&study, &a.merge, &out, &progress)?,
-        None => crate::study::run(&study, &out, &progress)?,
+        None => tailwatch::study::run(&study, &out, &progress)?,
     };
     progress.finish();
-    if study.has(crate::study::Stage::Report) && shard.is_none() {
+    if study.has(tailwatch::study::Stage::Report) && shard.is_none() {
         report::study::write(&study, &outcome, &out)?;
     }
     print_study_result(&outcome);
@@ -370,11 +370,11 @@ fn study(a: &StudyArgs) -> Result<ExitCode> {
             failed.len(),
             failed.join(", ")
         );
-        Ok(ExitCode::from(crate::error::EXIT_INPUT))
+        Ok(ExitCode::from(tailwatch::error::EXIT_INPUT))
     }
 }
 
-fn print_study_result(o: &crate::study::StudyOutcome) {
+fn print_study_result(o: &tailwatch::study::StudyOutcome) {
     if o.models.is_empty() {
         eprintln!(
             "layer listings written to {}",
@@ -447,7 +447,7 @@ mod progress {
         }
     }
 
-    impl crate::study::Progress for Bars {
+    impl tailwatch::study::Progress for Bars {
         fn model_started(&self, index: usize, total: usize, name: &str) {
             self.models.set_length(total as u64);
             self.models.set_position(index as u64);

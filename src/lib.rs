@@ -4,11 +4,11 @@
 //! `onnx` (load a model safely) → `weights` (find weight layers, build their matrices) →
 //! `spectra` (eigenvalues of WᵀW) → `fits` (power law, Marchenko–Pastur) → `metrics` (per-layer
 //! columns and model summaries) → `stats` (correlation with reported errors across a study) →
-//! `report` (CSV, JSON, Markdown, HTML). `options` holds the analysis options and presets;
-//! `cli` is a thin shell over the library.
+//! `report` (CSV, JSON, Markdown, HTML). `options` holds the analysis options and presets,
+//! `schema` the declared columns, statuses and summary layout of every output.
+//! The `tailwatch` binary (`src/main.rs`, `src/cli.rs`) is a thin shell over this library.
 
 pub mod analysis;
-pub mod cli;
 pub mod error;
 pub mod files;
 pub mod fits;

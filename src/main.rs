@@ -1,3 +1,7 @@
+//! The `tailwatch` command: flags, logging, progress and exit codes over the library.
+
+mod cli;
+
 fn main() -> std::process::ExitCode {
-    tailwatch::cli::main()
+    cli::main()
 }
