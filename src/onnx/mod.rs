@@ -5,6 +5,7 @@
 //! The file is mapped, not read, and decoded without its in-file weights (`skeleton`): they are
 //! read in place, one layer at a time (`source`), so the model is never held decoded.
 
+pub mod attr;
 pub mod convert;
 pub mod dtype;
 pub mod external;
