@@ -533,3 +533,252 @@ fn if_model(body: GraphProto, with_w: bool) -> ModelProto {
     )
     .model()
 }
+
+/// `x → node(op, w)` with weight `w` [4, 2, 3, 3] and the given attributes.
+fn conv_with(op: &str, attrs: Vec<tract_onnx::pb::AttributeProto>) -> ModelProto {
+    Graph::new("g")
+        .input("x")
+        .init(f32_raw("w", &[4, 2, 3, 3], &iota(72)))
+        .node_with(op, "conv", &["x", "w"], &["y"], attrs)
+        .model()
+}
+
+fn gemm_with(attrs: Vec<tract_onnx::pb::AttributeProto>) -> ModelProto {
+    Graph::new("g")
+        .input("x")
+        .init(f32_raw("w", &[3, 2], &iota(6)))
+        .node_with("Gemm", "fc", &["x", "w"], &["y"], attrs)
+        .model()
+}
+
+#[test]
+fn mistyped_consumer_attributes_name_node_op_and_attribute() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |m: &ModelProto, needle: &str| {
+        assert_rejected(&in_dir(dir.path(), m), "bad_attribute", needle);
+    };
+    // A FLOAT group used to read as 0 and become 1; an INTS transB as 0 (not transposed).
+    check(
+        &conv_with("Conv", vec![a_float("group", 2.0)]),
+        "node conv (Conv): attribute group: expected type INT, found FLOAT",
+    );
+    check(
+        &gemm_with(vec![a_ints("transB", &[1])]),
+        "node fc (Gemm): attribute transB: expected type INT, found INTS",
+    );
+    check(
+        &gemm_with(vec![a_int("alpha", 2)]),
+        "node fc (Gemm): attribute alpha: expected type FLOAT, found INT",
+    );
+    let mut untyped = a_int("transA", 1);
+    untyped.r#type = 0;
+    check(
+        &gemm_with(vec![untyped]),
+        "node fc (Gemm): attribute transA: expected type INT, found UNDEFINED",
+    );
+    check(
+        &gemm_with(vec![a_int("transB", 1), a_int("transB", 0)]),
+        "node fc (Gemm): attribute transB: given more than once",
+    );
+    // Out-of-range values, for every conv-like consumer.
+    for op in ["Conv", "ConvTranspose"] {
+        for g in [0, -3] {
+            check(
+                &conv_with(op, vec![a_int("group", g)]),
+                &format!("node conv ({op}): attribute group: expected an integer ≥ 1, found {g}"),
+            );
+        }
+    }
+    // An unnamed node is named by its index; a node in a subgraph says where it is.
+    let m = Graph::new("g")
+        .input("x")
+        .init(f32_raw("w", &[4, 2, 3, 3], &iota(72)))
+        .node("Relu", "r", &["x"], &["x1"])
+        .node_with(
+            "Conv",
+            "",
+            &["x1", "w"],
+            &["y"],
+            vec![a_float("group", 1.0)],
+        )
+        .model();
+    check(&m, "node #1 (Conv): attribute group: expected type INT");
+    let body = Graph::new("body")
+        .node_with(
+            "Conv",
+            "inner",
+            &["x", "w"],
+            &["z"],
+            vec![a_ints("group", &[2])],
+        )
+        .build();
+    check(
+        &if_model(body, true),
+        "node inner (Conv): attribute group: expected type INT, found INTS in subgraph if/then_branch",
+    );
+    // A subgraph held by an attribute not declared GRAPH.
+    let mut branch = a_graph("then_branch", Graph::new("body").build());
+    branch.r#type = 2;
+    let m = Graph::new("g")
+        .input("c")
+        .node_with("If", "if", &["c"], &["y"], vec![branch])
+        .model();
+    check(
+        &m,
+        "node if (If): attribute then_branch: expected type GRAPH, found INT",
+    );
+    // BatchNormalization after a conv: its epsilon is read for fold_bn.
+    let m = Graph::new("g")
+        .input("x")
+        .init(f32_raw("w", &[2, 1, 1, 1], &[1.0, 2.0]))
+        .init(f32_raw("s", &[2], &[1.0, 1.0]))
+        .node("Conv", "conv", &["x", "w"], &["c"])
+        .node_with(
+            "BatchNormalization",
+            "bn",
+            &["c", "s", "s", "s", "s"],
+            &["y"],
+            vec![a_ints("epsilon", &[1])],
+        )
+        .model();
+    check(
+        &m,
+        "node bn (BatchNormalization): attribute epsilon: expected type FLOAT, found INTS",
+    );
+    // analyze fails the same way (exit 2, nothing written as if the model were fine).
+    let p = in_dir(dir.path(), &conv_with("Conv", vec![a_float("group", 2.0)]));
+    let (code, err, rows) = analyze(&p, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("attribute group: expected type INT, found FLOAT [bad_attribute]"),
+        "{err}"
+    );
+    assert!(rows.is_empty(), "{rows:?}");
+    // The ONNX defaults still apply when the attribute is absent, and valid values pass.
+    for m in [
+        conv_with("Conv", vec![]),
+        conv_with("Conv", vec![a_int("group", 2)]),
+        gemm_with(vec![]),
+        gemm_with(vec![a_int("transB", 1), a_float("alpha", 0.5)]),
+    ] {
+        let (code, err) = describe(&in_dir(dir.path(), &m));
+        assert_eq!(code, 0, "{err}");
+    }
+}
+
+#[test]
+fn fold_op_attributes_are_typed_and_range_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    // w [2, 3] → op → MatMul.
+    let chain = |op: &str, attrs: Vec<tract_onnx::pb::AttributeProto>| {
+        Graph::new("g")
+            .input("x")
+            .init(f32_raw("w", &[2, 3], &iota(6)))
+            .node_with(op, "f", &["w"], &["wf"], attrs)
+            .node("MatMul", "mm", &["x", "wf"], &["y"])
+            .model()
+    };
+    let check = |m: &ModelProto, needle: &str| {
+        let p = in_dir(dir.path(), m);
+        assert_rejected(&p, "bad_attribute", needle);
+        // The consumer whose weight was being folded is named too.
+        let (_, err) = describe(&p);
+        assert!(
+            err.contains("(folding input 1 of node mm (MatMul))"),
+            "{err}"
+        );
+    };
+    check(
+        &chain("Transpose", vec![a_floats("perm", &[1.0, 0.0])]),
+        "node f (Transpose): attribute perm: expected type INTS, found FLOATS",
+    );
+    check(
+        &chain("Transpose", vec![a_ints("perm", &[0, 0])]),
+        "node f (Transpose): attribute perm: [0, 0] is not a permutation of the 2 axes",
+    );
+    check(
+        &chain("Flatten", vec![a_int("axis", 3)]),
+        "node f (Flatten): attribute axis: 3 is out of range for rank 2",
+    );
+    check(
+        &chain("Cast", vec![]),
+        "node f (Cast): attribute to: required, but the node has none",
+    );
+    check(
+        &chain("Cast", vec![a_float("to", 1.0)]),
+        "node f (Cast): attribute to: expected type INT, found FLOAT",
+    );
+    let m = Graph::new("g")
+        .input("x")
+        .init(f32_raw("w", &[2, 3], &iota(6)))
+        .init(i64_typed("i", &[2], &[1, 0]))
+        .node_with("Gather", "f", &["w", "i"], &["wf"], vec![a_int("axis", -3)])
+        .node("MatMul", "mm", &["x", "wf"], &["y"])
+        .model();
+    check(
+        &m,
+        "node f (Gather): attribute axis: axis -3 is out of range for rank 2",
+    );
+    let m = Graph::new("g")
+        .input("x")
+        .init(f32_raw("w", &[2, 3], &iota(6)))
+        .node_with("Concat", "f", &["w", "w"], &["wf"], vec![a_int("axis", 2)])
+        .node("MatMul", "mm", &["x", "wf"], &["y"])
+        .model();
+    check(
+        &m,
+        "node f (Concat): attribute axis: axis 2 is out of range for rank 2",
+    );
+    let m = Graph::new("g")
+        .input("x")
+        .init(f32_raw("w", &[2, 3], &iota(6)))
+        .node("Concat", "f", &["w", "w"], &["wf"])
+        .node("MatMul", "mm", &["x", "wf"], &["y"])
+        .model();
+    check(
+        &m,
+        "node f (Concat): attribute axis: required, but the node has none",
+    );
+    let m = Graph::new("g")
+        .input("x")
+        .init(i8_raw("wq", &[2, 2], &[1, 2, 3, 4]))
+        .init(f32_raw("s", &[], &[0.5]))
+        .node_with(
+            "DequantizeLinear",
+            "f",
+            &["wq", "s"],
+            &["wf"],
+            vec![a_int("block_size", -1)],
+        )
+        .node("MatMul", "mm", &["x", "wf"], &["y"])
+        .model();
+    check(
+        &m,
+        "node f (DequantizeLinear): attribute block_size: expected an integer ≥ 0, found -1",
+    );
+    // A Constant node's value attribute must have the type its name calls for.
+    let mut ints = a_ints("value_floats", &[1, 2, 3, 4]);
+    ints.floats = vec![1.0, 2.0, 3.0, 4.0];
+    let m = Graph::new("g")
+        .input("x")
+        .node_with("Constant", "k", &[], &["wf"], vec![ints])
+        .node("MatMul", "mm", &["x", "wf"], &["y"])
+        .model();
+    assert_rejected(
+        &in_dir(dir.path(), &m),
+        "bad_attribute",
+        "node k (Constant): attribute value_floats: expected type FLOATS, found INTS",
+    );
+    let mut empty = a_tensor("value", f32_raw("v", &[2, 2], &iota(4)));
+    empty.t = None;
+    let m = Graph::new("g")
+        .input("x")
+        .node_with("Constant", "k", &[], &["wf"], vec![empty])
+        .node("MatMul", "mm", &["x", "wf"], &["y"])
+        .model();
+    assert_rejected(
+        &in_dir(dir.path(), &m),
+        "bad_attribute",
+        "node k (Constant): attribute value: declared TENSOR but holds none",
+    );
+}
