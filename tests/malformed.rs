@@ -782,3 +782,131 @@ fn fold_op_attributes_are_typed_and_range_checked() {
         "node k (Constant): attribute value: declared TENSOR but holds none",
     );
 }
+
+/// Run `tailwatch <args>` with a deadline, so that a command blocking on a special file fails
+/// the test instead of hanging the suite. Returns (exit code, stderr); a killed run is -1.
+fn run_bounded(args: &[&str]) -> (i32, String, std::time::Duration) {
+    let t = std::time::Instant::now();
+    let out = Command::cargo_bin("tailwatch")
+        .unwrap()
+        .args(args)
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        t.elapsed(),
+    )
+}
+
+/// Both commands refuse `p` with exit 2, a message containing `needles` and class `kind`,
+/// promptly.
+fn assert_refused_quickly(p: &Path, kind: &str, needles: &[&str]) {
+    let out = p.parent().unwrap().join("out");
+    let (ps, os) = (p.to_str().unwrap(), out.to_str().unwrap());
+    for args in [vec!["describe", ps], vec!["analyze", ps, "--out", os]] {
+        let (code, err, took) = run_bounded(&args);
+        assert_eq!(code, 2, "{args:?} (a killed run is -1): {err}");
+        for n in needles {
+            assert!(err.contains(n), "{args:?}: expected {n:?} in {err}");
+        }
+        assert!(err.trim_end().ends_with(&format!("[{kind}]")), "{err}");
+        // Nothing waits on the file: the run is over in well under the deadline.
+        assert!(
+            took < std::time::Duration::from_secs(10),
+            "{args:?} took {took:?}"
+        );
+        assert!(!out.join("details.csv").exists(), "{args:?} wrote a report");
+    }
+}
+
+fn mkfifo(p: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o600) },
+        0,
+        "mkfifo {p:?}"
+    );
+}
+
+/// A character device like /dev/null at `p`, when the test may create one (as root).
+fn mknod_null(p: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mknod only creates a directory entry.
+    unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o600, libc::makedev(1, 3)) == 0 }
+}
+
+#[test]
+fn special_model_files_are_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.onnx");
+    mkfifo(&fifo);
+    let sock = dir.path().join("sock.onnx");
+    let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let sub = dir.path().join("dir.onnx");
+    std::fs::create_dir(&sub).unwrap();
+    // A symlinked model path is followed (as before): to a device, it is the device.
+    let zero = dir.path().join("zero.onnx");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let cases = [
+        (&fifo, "a FIFO (named pipe)"),
+        (&sock, "a socket"),
+        (&sub, "a directory"),
+        (&zero, "a character device"),
+    ];
+    for (p, what) in cases {
+        let msg = format!("not a regular file: it is {what}");
+        assert_refused_quickly(p, "not_onnx", &[p.to_str().unwrap(), &msg]);
+    }
+    let (code, err, _) = run_bounded(&["describe", "/dev/null"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("/dev/null: not a regular file: it is a character device [not_onnx]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn special_external_data_files_are_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    mkfifo(&d.join("w.fifo"));
+    let _listener = std::os::unix::net::UnixListener::bind(d.join("w.sock")).unwrap();
+    std::fs::create_dir(d.join("w.dir")).unwrap();
+    let mut cases = vec![
+        ("w.fifo", "a FIFO (named pipe)"),
+        ("w.sock", "a socket"),
+        ("w.dir", "a directory"),
+    ];
+    if mknod_null(&d.join("w.null")) {
+        cases.push(("w.null", "a character device"));
+    }
+    for (i, (loc, what)) in cases.into_iter().enumerate() {
+        let p = write(d, &format!("m{i}.onnx"), &ext_model(loc, "0", "16")).unwrap();
+        let msg = format!("external data file {loc:?} is not a regular file: it is {what}");
+        assert_refused_quickly(&p, "external_file", &[p.to_str().unwrap(), &msg]);
+    }
+    // A symlink to a device is refused by the no-symlink rule, before anything is opened.
+    std::os::unix::fs::symlink("/dev/zero", d.join("w.zero")).unwrap();
+    let p = write(d, "mz.onnx", &ext_model("w.zero", "0", "16")).unwrap();
+    assert_refused_quickly(
+        &p,
+        "symlink",
+        &[
+            p.to_str().unwrap(),
+            "external data path \"w.zero\" goes through a symlink",
+        ],
+    );
+    // So is a FIFO reached through a symlinked directory.
+    std::os::unix::fs::symlink(d.join("w.dir"), d.join("link")).unwrap();
+    mkfifo(&d.join("w.dir").join("inner.fifo"));
+    let p = write(d, "ml.onnx", &ext_model("link/inner.fifo", "0", "16")).unwrap();
+    assert_refused_quickly(&p, "symlink", &["goes through a symlink"]);
+    // And one in a subdirectory is refused for what it is.
+    let p = write(d, "ms.onnx", &ext_model("w.dir/inner.fifo", "0", "16")).unwrap();
+    assert_refused_quickly(&p, "external_file", &["it is a FIFO (named pipe)"]);
+}
