@@ -1,6 +1,7 @@
 //! Write the fuzzing seed corpus: `cargo run --example fuzz_seeds -- DIR`. Small models built with
 //! the test kit, valid (Conv, Gemm, MatMul, folding, subgraphs, quantised forms, external data)
-//! and hostile (onnx-weights.md §8.1 patterns), so that the fuzzer starts deep in the loader.
+//! and hostile (onnx-weights.md §8.1 patterns, and external data naming the special files the fuzz
+//! target creates), so that the fuzzer starts deep in the loader.
 use std::path::PathBuf;
 
 use tailwatch::testkit::*;
@@ -39,6 +40,13 @@ fn main() -> std::io::Result<()> {
         ("overflow_dim", with(f32_raw("w", &[i64::MAX, 4], &iota(4)))),
         ("short_raw", with(f32_raw("w", &[1000], &[1.0]))),
         ("string_raw", with(raw("w", 8, &[1], vec![b'a']))),
+        // Special files the fuzz target makes beside w.bin: each must be refused without
+        // opening it for a blocking read (a FIFO would wait for a writer forever).
+        ("ext_fifo", ext(&[("location", "w.fifo")])),
+        ("ext_socket", ext(&[("location", "w.sock")])),
+        ("ext_dir", ext(&[("location", "w.dir")])),
+        ("ext_dev_symlink", ext(&[("location", "w.zero")])),
+        ("ext_fifo_in_dir", ext(&[("location", "w.dir/w.fifo")])),
     ];
     for (name, m) in hostile {
         write(&dir, &format!("hostile-{name}.onnx"), &m)?;

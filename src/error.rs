@@ -133,6 +133,9 @@ pub enum ModelErrorKind {
     Cycle,
     /// The declared tensor data of the whole model exceeds the per-model memory budget.
     OverBudget,
+    /// A node attribute tailwatch reads has the wrong type, is missing though required, or has a
+    /// value the operator does not allow (a group below 1, an axis outside the rank).
+    BadAttribute,
 }
 
 impl ModelErrorKind {
@@ -156,6 +159,7 @@ impl ModelErrorKind {
             ModelErrorKind::MissingTensor => "missing_tensor",
             ModelErrorKind::Cycle => "cycle",
             ModelErrorKind::OverBudget => "over_budget",
+            ModelErrorKind::BadAttribute => "bad_attribute",
         }
     }
 }

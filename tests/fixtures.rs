@@ -734,3 +734,117 @@ fn extraction_is_sync_and_matrices_are_deterministic() {
     let a = std::thread::scope(|s| s.spawn(|| x.matrix(&l).unwrap()).join().unwrap());
     assert_eq!(a, x.matrix(&l).unwrap());
 }
+
+#[test]
+fn fold_errors_name_the_node() {
+    // A Reshape to an impossible shape and a Gather past the end: the weights are skipped as
+    // malformed, and the detail says which node of the chain failed.
+    let g = Graph::new("g")
+        .input("x")
+        .init(f32_raw("w", &[2, 3], &iota(6)))
+        .init(i64_typed("shape", &[2], &[4, 4]))
+        .init(i64_typed("i", &[1], &[5]))
+        .node("Reshape", "r", &["w", "shape"], &["wr"])
+        .node("MatMul", "mm", &["x", "wr"], &["y"])
+        .node("Gather", "", &["w", "i"], &["wg"])
+        .node("MatMul", "mm2", &["x", "wg"], &["z"]);
+    let (_d, m) = load(&g.model());
+    let x = extract(&m, &[]);
+    assert!(x.layers.is_empty(), "{:?}", x.layers);
+    let got: Vec<(&str, &str, &str, &str)> = x
+        .skipped
+        .iter()
+        .map(|s| {
+            (
+                s.name.as_str(),
+                s.op.as_str(),
+                s.reason.as_str(),
+                s.detail.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "w",
+                "MatMul",
+                "malformed",
+                "node r (Reshape): [2, 3] cannot become [4, 4]"
+            ),
+            (
+                "w",
+                "MatMul",
+                "malformed",
+                "node #2 (Gather): index 5 is out of range for dimension 2"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_bad_attribute_met_only_when_decoding_is_a_layer_problem() {
+    // BN's gamma comes through a Transpose with a FLOATS perm: it is evaluated only when fold_bn
+    // decodes the layer, so the layer fails with a message naming the node and attribute.
+    let g = Graph::new("g")
+        .input("x")
+        .init(f32_raw("w", &[2, 1, 1, 1], &[1.0, 1.0]))
+        .init(f32_raw("gamma", &[2], &[2.0, 3.0]))
+        .init(f32_raw("s", &[2], &[1.0, 1.0]))
+        .node_with(
+            "Transpose",
+            "t",
+            &["gamma"],
+            &["gt"],
+            vec![a_floats("perm", &[0.0])],
+        )
+        .node("Conv", "conv", &["x", "w"], &["y"])
+        .node(
+            "BatchNormalization",
+            "bn",
+            &["y", "gt", "s", "s", "s"],
+            &["z"],
+        );
+    let (_d, m) = load(&g.model());
+    let x = extract(&m, &["fold_bn=true"]);
+    let l = one(&x);
+    assert_eq!(l.bn.as_deref(), Some("bn"));
+    assert_eq!(
+        x.matrix(&l).unwrap_err(),
+        LayerProblem::Malformed(
+            "node t (Transpose): attribute perm: expected type INTS, found FLOATS".into()
+        )
+    );
+    // Without fold_bn the BN parameters are never read.
+    let x = extract(&m, &[]);
+    assert_eq!(values(&x, &one(&x)), vec![1.0, 1.0]);
+}
+
+#[test]
+fn rnn_hidden_size_is_checked_when_rnn_weights_are_read() {
+    let g = Graph::new("g")
+        .input("x")
+        .init(f32_raw("w", &[1, 8, 3], &iota(24)))
+        .init(f32_raw("r", &[1, 8, 2], &iota(16)))
+        .node_with(
+            "LSTM",
+            "lstm",
+            &["x", "w", "r"],
+            &["y"],
+            vec![a_int("hidden_size", 0)],
+        );
+    let (_d, m) = load(&g.model());
+    let e = weights::extract(&m, &opts(&["rnn=true"])).unwrap_err();
+    assert_eq!(
+        e.model_kind(),
+        Some(tailwatch::error::ModelErrorKind::BadAttribute)
+    );
+    assert!(
+        e.to_string().ends_with(
+            "node lstm (LSTM): attribute hidden_size: expected an integer ≥ 1, found 0 [bad_attribute]"
+        ),
+        "{e}"
+    );
+    // Gate matrices are not analysed by default, and the attribute is then not read.
+    assert!(extract(&m, &[]).layers.is_empty());
+}

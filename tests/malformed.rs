@@ -533,3 +533,380 @@ fn if_model(body: GraphProto, with_w: bool) -> ModelProto {
     )
     .model()
 }
+
+/// `x → node(op, w)` with weight `w` [4, 2, 3, 3] and the given attributes.
+fn conv_with(op: &str, attrs: Vec<tract_onnx::pb::AttributeProto>) -> ModelProto {
+    Graph::new("g")
+        .input("x")
+        .init(f32_raw("w", &[4, 2, 3, 3], &iota(72)))
+        .node_with(op, "conv", &["x", "w"], &["y"], attrs)
+        .model()
+}
+
+fn gemm_with(attrs: Vec<tract_onnx::pb::AttributeProto>) -> ModelProto {
+    Graph::new("g")
+        .input("x")
+        .init(f32_raw("w", &[3, 2], &iota(6)))
+        .node_with("Gemm", "fc", &["x", "w"], &["y"], attrs)
+        .model()
+}
+
+#[test]
+fn mistyped_consumer_attributes_name_node_op_and_attribute() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |m: &ModelProto, needle: &str| {
+        assert_rejected(&in_dir(dir.path(), m), "bad_attribute", needle);
+    };
+    // A FLOAT group used to read as 0 and become 1; an INTS transB as 0 (not transposed).
+    check(
+        &conv_with("Conv", vec![a_float("group", 2.0)]),
+        "node conv (Conv): attribute group: expected type INT, found FLOAT",
+    );
+    check(
+        &gemm_with(vec![a_ints("transB", &[1])]),
+        "node fc (Gemm): attribute transB: expected type INT, found INTS",
+    );
+    check(
+        &gemm_with(vec![a_int("alpha", 2)]),
+        "node fc (Gemm): attribute alpha: expected type FLOAT, found INT",
+    );
+    let mut untyped = a_int("transA", 1);
+    untyped.r#type = 0;
+    check(
+        &gemm_with(vec![untyped]),
+        "node fc (Gemm): attribute transA: expected type INT, found UNDEFINED",
+    );
+    check(
+        &gemm_with(vec![a_int("transB", 1), a_int("transB", 0)]),
+        "node fc (Gemm): attribute transB: given more than once",
+    );
+    // Out-of-range values, for every conv-like consumer.
+    for op in ["Conv", "ConvTranspose"] {
+        for g in [0, -3] {
+            check(
+                &conv_with(op, vec![a_int("group", g)]),
+                &format!("node conv ({op}): attribute group: expected an integer ≥ 1, found {g}"),
+            );
+        }
+    }
+    // An unnamed node is named by its index; a node in a subgraph says where it is.
+    let m = Graph::new("g")
+        .input("x")
+        .init(f32_raw("w", &[4, 2, 3, 3], &iota(72)))
+        .node("Relu", "r", &["x"], &["x1"])
+        .node_with(
+            "Conv",
+            "",
+            &["x1", "w"],
+            &["y"],
+            vec![a_float("group", 1.0)],
+        )
+        .model();
+    check(&m, "node #1 (Conv): attribute group: expected type INT");
+    let body = Graph::new("body")
+        .node_with(
+            "Conv",
+            "inner",
+            &["x", "w"],
+            &["z"],
+            vec![a_ints("group", &[2])],
+        )
+        .build();
+    check(
+        &if_model(body, true),
+        "node inner (Conv): attribute group: expected type INT, found INTS in subgraph if/then_branch",
+    );
+    // A subgraph held by an attribute not declared GRAPH.
+    let mut branch = a_graph("then_branch", Graph::new("body").build());
+    branch.r#type = 2;
+    let m = Graph::new("g")
+        .input("c")
+        .node_with("If", "if", &["c"], &["y"], vec![branch])
+        .model();
+    check(
+        &m,
+        "node if (If): attribute then_branch: expected type GRAPH, found INT",
+    );
+    // BatchNormalization after a conv: its epsilon is read for fold_bn.
+    let m = Graph::new("g")
+        .input("x")
+        .init(f32_raw("w", &[2, 1, 1, 1], &[1.0, 2.0]))
+        .init(f32_raw("s", &[2], &[1.0, 1.0]))
+        .node("Conv", "conv", &["x", "w"], &["c"])
+        .node_with(
+            "BatchNormalization",
+            "bn",
+            &["c", "s", "s", "s", "s"],
+            &["y"],
+            vec![a_ints("epsilon", &[1])],
+        )
+        .model();
+    check(
+        &m,
+        "node bn (BatchNormalization): attribute epsilon: expected type FLOAT, found INTS",
+    );
+    // analyze fails the same way (exit 2, nothing written as if the model were fine).
+    let p = in_dir(dir.path(), &conv_with("Conv", vec![a_float("group", 2.0)]));
+    let (code, err, rows) = analyze(&p, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("attribute group: expected type INT, found FLOAT [bad_attribute]"),
+        "{err}"
+    );
+    assert!(rows.is_empty(), "{rows:?}");
+    // The ONNX defaults still apply when the attribute is absent, and valid values pass.
+    for m in [
+        conv_with("Conv", vec![]),
+        conv_with("Conv", vec![a_int("group", 2)]),
+        gemm_with(vec![]),
+        gemm_with(vec![a_int("transB", 1), a_float("alpha", 0.5)]),
+    ] {
+        let (code, err) = describe(&in_dir(dir.path(), &m));
+        assert_eq!(code, 0, "{err}");
+    }
+}
+
+#[test]
+fn fold_op_attributes_are_typed_and_range_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    // w [2, 3] → op → MatMul.
+    let chain = |op: &str, attrs: Vec<tract_onnx::pb::AttributeProto>| {
+        Graph::new("g")
+            .input("x")
+            .init(f32_raw("w", &[2, 3], &iota(6)))
+            .node_with(op, "f", &["w"], &["wf"], attrs)
+            .node("MatMul", "mm", &["x", "wf"], &["y"])
+            .model()
+    };
+    let check = |m: &ModelProto, needle: &str| {
+        let p = in_dir(dir.path(), m);
+        assert_rejected(&p, "bad_attribute", needle);
+        // The consumer whose weight was being folded is named too.
+        let (_, err) = describe(&p);
+        assert!(
+            err.contains("(folding input 1 of node mm (MatMul))"),
+            "{err}"
+        );
+    };
+    check(
+        &chain("Transpose", vec![a_floats("perm", &[1.0, 0.0])]),
+        "node f (Transpose): attribute perm: expected type INTS, found FLOATS",
+    );
+    check(
+        &chain("Transpose", vec![a_ints("perm", &[0, 0])]),
+        "node f (Transpose): attribute perm: [0, 0] is not a permutation of the 2 axes",
+    );
+    check(
+        &chain("Flatten", vec![a_int("axis", 3)]),
+        "node f (Flatten): attribute axis: 3 is out of range for rank 2",
+    );
+    check(
+        &chain("Cast", vec![]),
+        "node f (Cast): attribute to: required, but the node has none",
+    );
+    check(
+        &chain("Cast", vec![a_float("to", 1.0)]),
+        "node f (Cast): attribute to: expected type INT, found FLOAT",
+    );
+    let m = Graph::new("g")
+        .input("x")
+        .init(f32_raw("w", &[2, 3], &iota(6)))
+        .init(i64_typed("i", &[2], &[1, 0]))
+        .node_with("Gather", "f", &["w", "i"], &["wf"], vec![a_int("axis", -3)])
+        .node("MatMul", "mm", &["x", "wf"], &["y"])
+        .model();
+    check(
+        &m,
+        "node f (Gather): attribute axis: axis -3 is out of range for rank 2",
+    );
+    let m = Graph::new("g")
+        .input("x")
+        .init(f32_raw("w", &[2, 3], &iota(6)))
+        .node_with("Concat", "f", &["w", "w"], &["wf"], vec![a_int("axis", 2)])
+        .node("MatMul", "mm", &["x", "wf"], &["y"])
+        .model();
+    check(
+        &m,
+        "node f (Concat): attribute axis: axis 2 is out of range for rank 2",
+    );
+    let m = Graph::new("g")
+        .input("x")
+        .init(f32_raw("w", &[2, 3], &iota(6)))
+        .node("Concat", "f", &["w", "w"], &["wf"])
+        .node("MatMul", "mm", &["x", "wf"], &["y"])
+        .model();
+    check(
+        &m,
+        "node f (Concat): attribute axis: required, but the node has none",
+    );
+    let m = Graph::new("g")
+        .input("x")
+        .init(i8_raw("wq", &[2, 2], &[1, 2, 3, 4]))
+        .init(f32_raw("s", &[], &[0.5]))
+        .node_with(
+            "DequantizeLinear",
+            "f",
+            &["wq", "s"],
+            &["wf"],
+            vec![a_int("block_size", -1)],
+        )
+        .node("MatMul", "mm", &["x", "wf"], &["y"])
+        .model();
+    check(
+        &m,
+        "node f (DequantizeLinear): attribute block_size: expected an integer ≥ 0, found -1",
+    );
+    // A Constant node's value attribute must have the type its name calls for.
+    let mut ints = a_ints("value_floats", &[1, 2, 3, 4]);
+    ints.floats = vec![1.0, 2.0, 3.0, 4.0];
+    let m = Graph::new("g")
+        .input("x")
+        .node_with("Constant", "k", &[], &["wf"], vec![ints])
+        .node("MatMul", "mm", &["x", "wf"], &["y"])
+        .model();
+    assert_rejected(
+        &in_dir(dir.path(), &m),
+        "bad_attribute",
+        "node k (Constant): attribute value_floats: expected type FLOATS, found INTS",
+    );
+    let mut empty = a_tensor("value", f32_raw("v", &[2, 2], &iota(4)));
+    empty.t = None;
+    let m = Graph::new("g")
+        .input("x")
+        .node_with("Constant", "k", &[], &["wf"], vec![empty])
+        .node("MatMul", "mm", &["x", "wf"], &["y"])
+        .model();
+    assert_rejected(
+        &in_dir(dir.path(), &m),
+        "bad_attribute",
+        "node k (Constant): attribute value: declared TENSOR but holds none",
+    );
+}
+
+/// Run `tailwatch <args>` with a deadline, so that a command blocking on a special file fails
+/// the test instead of hanging the suite. Returns (exit code, stderr); a killed run is -1.
+fn run_bounded(args: &[&str]) -> (i32, String, std::time::Duration) {
+    let t = std::time::Instant::now();
+    let out = Command::cargo_bin("tailwatch")
+        .unwrap()
+        .args(args)
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        t.elapsed(),
+    )
+}
+
+/// Both commands refuse `p` with exit 2, a message containing `needles` and class `kind`,
+/// promptly.
+fn assert_refused_quickly(p: &Path, kind: &str, needles: &[&str]) {
+    let out = p.parent().unwrap().join("out");
+    let (ps, os) = (p.to_str().unwrap(), out.to_str().unwrap());
+    for args in [vec!["describe", ps], vec!["analyze", ps, "--out", os]] {
+        let (code, err, took) = run_bounded(&args);
+        assert_eq!(code, 2, "{args:?} (a killed run is -1): {err}");
+        for n in needles {
+            assert!(err.contains(n), "{args:?}: expected {n:?} in {err}");
+        }
+        assert!(err.trim_end().ends_with(&format!("[{kind}]")), "{err}");
+        // Nothing waits on the file: the run is over in well under the deadline.
+        assert!(
+            took < std::time::Duration::from_secs(10),
+            "{args:?} took {took:?}"
+        );
+        assert!(!out.join("details.csv").exists(), "{args:?} wrote a report");
+    }
+}
+
+fn mkfifo(p: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o600) },
+        0,
+        "mkfifo {p:?}"
+    );
+}
+
+/// A character device like /dev/null at `p`, when the test may create one (as root).
+fn mknod_null(p: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mknod only creates a directory entry.
+    unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o600, libc::makedev(1, 3)) == 0 }
+}
+
+#[test]
+fn special_model_files_are_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.onnx");
+    mkfifo(&fifo);
+    let sock = dir.path().join("sock.onnx");
+    let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let sub = dir.path().join("dir.onnx");
+    std::fs::create_dir(&sub).unwrap();
+    // A symlinked model path is followed (as before): to a device, it is the device.
+    let zero = dir.path().join("zero.onnx");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let cases = [
+        (&fifo, "a FIFO (named pipe)"),
+        (&sock, "a socket"),
+        (&sub, "a directory"),
+        (&zero, "a character device"),
+    ];
+    for (p, what) in cases {
+        let msg = format!("not a regular file: it is {what}");
+        assert_refused_quickly(p, "not_onnx", &[p.to_str().unwrap(), &msg]);
+    }
+    let (code, err, _) = run_bounded(&["describe", "/dev/null"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("/dev/null: not a regular file: it is a character device [not_onnx]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn special_external_data_files_are_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    mkfifo(&d.join("w.fifo"));
+    let _listener = std::os::unix::net::UnixListener::bind(d.join("w.sock")).unwrap();
+    std::fs::create_dir(d.join("w.dir")).unwrap();
+    let mut cases = vec![
+        ("w.fifo", "a FIFO (named pipe)"),
+        ("w.sock", "a socket"),
+        ("w.dir", "a directory"),
+    ];
+    if mknod_null(&d.join("w.null")) {
+        cases.push(("w.null", "a character device"));
+    }
+    for (i, (loc, what)) in cases.into_iter().enumerate() {
+        let p = write(d, &format!("m{i}.onnx"), &ext_model(loc, "0", "16")).unwrap();
+        let msg = format!("external data file {loc:?} is not a regular file: it is {what}");
+        assert_refused_quickly(&p, "external_file", &[p.to_str().unwrap(), &msg]);
+    }
+    // A symlink to a device is refused by the no-symlink rule, before anything is opened.
+    std::os::unix::fs::symlink("/dev/zero", d.join("w.zero")).unwrap();
+    let p = write(d, "mz.onnx", &ext_model("w.zero", "0", "16")).unwrap();
+    assert_refused_quickly(
+        &p,
+        "symlink",
+        &[
+            p.to_str().unwrap(),
+            "external data path \"w.zero\" goes through a symlink",
+        ],
+    );
+    // So is a FIFO reached through a symlinked directory.
+    std::os::unix::fs::symlink(d.join("w.dir"), d.join("link")).unwrap();
+    mkfifo(&d.join("w.dir").join("inner.fifo"));
+    let p = write(d, "ml.onnx", &ext_model("link/inner.fifo", "0", "16")).unwrap();
+    assert_refused_quickly(&p, "symlink", &["goes through a symlink"]);
+    // And one in a subdirectory is refused for what it is.
+    let p = write(d, "ms.onnx", &ext_model("w.dir/inner.fifo", "0", "16")).unwrap();
+    assert_refused_quickly(&p, "external_file", &["it is a FIFO (named pipe)"]);
+}

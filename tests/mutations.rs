@@ -96,3 +96,68 @@ fn mutated_seed_models_never_panic() {
     // Some mutants must still load, or the walk and decoders were never reached.
     assert!(loaded > total / 20, "{loaded} of {total} mutants loaded");
 }
+
+/// Special files beside the model, as the fuzz target makes them: a FIFO, a socket, a directory
+/// and a symlink to a device.
+fn special_files(dir: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    std::fs::create_dir_all(dir.join("w.dir")).unwrap();
+    for fifo in [dir.join("w.fifo"), dir.join("w.dir").join("w.fifo")] {
+        let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    }
+    drop(std::os::unix::net::UnixListener::bind(dir.join("w.sock")).unwrap());
+    std::os::unix::fs::symlink("/dev/zero", dir.join("w.zero")).unwrap();
+}
+
+#[test]
+fn external_data_naming_special_files_is_refused_and_never_blocks() {
+    use tailwatch::error::ModelErrorKind as K;
+    use tailwatch::testkit::{Graph, external};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().canonicalize().unwrap();
+    special_files(&dir);
+    let cases = [
+        ("w.fifo", K::ExternalFile),
+        ("w.sock", K::ExternalFile),
+        ("w.dir", K::ExternalFile),
+        ("w.dir/w.fifo", K::ExternalFile),
+        ("w.zero", K::Symlink),
+    ];
+    // A blocked open cannot be interrupted: run on a thread and fail on a deadline instead.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let d = dir.clone();
+    std::thread::spawn(move || {
+        let limits = Limits::default();
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        for (loc, kind) in cases {
+            let m = Graph::new("g")
+                .input("x")
+                .init(external("w", 1, &[2, 2], &[("location", loc)]))
+                .node("MatMul", "mm", &["x", "w"], &["y"])
+                .model();
+            let bytes = encode(&m);
+            let got = load_bytes(&bytes, Path::new("m.onnx"), &d, &limits)
+                .err()
+                .and_then(|e| e.model_kind().map(|k| (k, e.to_string())));
+            let _ = tx.send(Some((loc, kind, got)));
+            for _ in 0..200 {
+                exercise(&mutate(&bytes, &mut rng), &d, &limits);
+            }
+        }
+        let _ = tx.send(None);
+    });
+    let deadline = std::time::Duration::from_secs(60);
+    loop {
+        match rx.recv_timeout(deadline) {
+            Ok(Some((loc, kind, got))) => {
+                let (k, msg) = got.unwrap_or_else(|| panic!("{loc}: not refused"));
+                assert_eq!(k, kind, "{loc}: {msg}");
+                assert!(msg.contains(&format!("{loc:?}")), "{loc}: {msg}");
+            }
+            Ok(None) => break,
+            Err(e) => panic!("loading blocked on a special file ({e})"),
+        }
+    }
+}

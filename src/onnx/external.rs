@@ -2,8 +2,10 @@
 //!
 //! Rules, each from a published attack: `location` is relative with only normal components
 //! (CVE-2022-25882, CVE-2024-27318); no symlink anywhere on the path and containment after
-//! canonicalising (CVE-2026-27489, CVE-2026-34447); the opened descriptor must be the regular file
-//! that was checked (GHSA-q56x-g2fj-4rj6) and have a single link (CVE-2026-34446); only known keys,
+//! canonicalising (CVE-2026-27489, CVE-2026-34447); a FIFO, socket, device or directory is refused
+//! before any open, and the open does not block (a FIFO would wait for a writer forever); the
+//! opened descriptor must be the regular file that was checked (GHSA-q56x-g2fj-4rj6) and have a
+//! single link (CVE-2026-34446); only known keys,
 //! unsigned decimal offset/length, offset + length within the file and equal to the payload size,
 //! all before allocating (CVE-2026-34445).
 
@@ -13,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use tract_onnx::pb::TensorProto;
 
+use super::regular;
 use super::source::Bytes;
 use super::tensor::{TensorError, rejected};
 use crate::error::{ModelErrorKind as K, display_name};
@@ -148,6 +151,12 @@ pub fn check(
     }
     let before = std::fs::symlink_metadata(&cur)
         .map_err(|e| file(format!("external data file {shown:?}: {e}")))?;
+    // Before any open: opening a FIFO waits for a writer, a device reads without end.
+    if let Some(what) = regular::not_regular(&before.file_type()) {
+        return Err(file(format!(
+            "external data file {shown:?} is not a regular file: it is {what}"
+        )));
+    }
     let f = open_beneath(model_dir, &rel, &cur).map_err(|e| {
         // ELOOP/EXDEV: openat2 saw a symlink or an escape that appeared after the lstat walk.
         let kind = match e.raw_os_error() {
@@ -163,9 +172,9 @@ pub fn check(
     let md = f
         .metadata()
         .map_err(|e| file(format!("external data file {shown:?}: {e}")))?;
-    if !md.is_file() {
+    if let Some(what) = regular::not_regular(&md.file_type()) {
         return Err(file(format!(
-            "external data file {shown:?} is not a regular file"
+            "external data file {shown:?} is not a regular file: it is {what}"
         )));
     }
     if (md.dev(), md.ino()) != (before.dev(), before.ino()) {
@@ -202,7 +211,8 @@ pub fn check(
 
 /// Open `rel` beneath `dir` without following any symlink: `openat2(RESOLVE_BENEATH |
 /// RESOLVE_NO_SYMLINKS)` on Linux ≥ 5.6, else `O_NOFOLLOW` on the final component (the lstat walk
-/// above covers parents, and the dev/ino check covers a swap in between).
+/// above covers parents, and the dev/ino check covers a swap in between). Non-blocking
+/// (`regular::OPEN_FLAGS`): a FIFO swapped in after the lstat does not make the open wait.
 fn open_beneath(dir: &Path, rel: &Path, full: &Path) -> std::io::Result<File> {
     #[cfg(target_os = "linux")]
     {
@@ -211,11 +221,7 @@ fn open_beneath(dir: &Path, rel: &Path, full: &Path) -> std::io::Result<File> {
         }
     }
     let _ = (dir, rel);
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(full)
+    regular::open_nonblocking(full, libc::O_NOFOLLOW)
 }
 
 /// `Ok(None)` when the kernel has no openat2.
@@ -224,12 +230,16 @@ fn openat2(dir: &Path, rel: &Path) -> std::io::Result<Option<File>> {
     use std::ffi::CString;
     use std::os::fd::{AsRawFd, FromRawFd};
     use std::os::unix::ffi::OsStrExt;
-    let dirf = File::open(dir)?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dirf = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | regular::OPEN_FLAGS)
+        .open(dir)?;
     let c = CString::new(rel.as_os_str().as_bytes())
         .map_err(|_| std::io::Error::other("path contains NUL"))?;
     // SAFETY: open_how is plain data; all-zero is its documented default.
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-    how.flags = (libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW) as u64;
+    how.flags = (libc::O_RDONLY | libc::O_NOFOLLOW | regular::OPEN_FLAGS) as u64;
     how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS;
     // SAFETY: valid fd, NUL-terminated path and a properly sized open_how that outlive the call.
     let fd = unsafe {

@@ -5,9 +5,11 @@
 //! The file is mapped, not read, and decoded without its in-file weights (`skeleton`): they are
 //! read in place, one layer at a time (`source`), so the model is never held decoded.
 
+pub mod attr;
 pub mod convert;
 pub mod dtype;
 pub mod external;
+pub mod regular;
 pub mod skeleton;
 pub mod source;
 pub mod tensor;
@@ -274,12 +276,31 @@ fn decode(bytes: &[u8], path: &Path) -> Result<(ModelProto, Vec<Option<std::ops:
     Ok((proto, Vec::new()))
 }
 
-fn map_bounded(path: &Path, max: u64) -> Result<Backing> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let md = file.metadata().map_err(|e| Error::io(path, e))?;
-    if !md.is_file() {
-        return Err(Error::model(path, K::NotOnnx, "not a regular file"));
+/// Open the model file, refusing anything but a regular file (followed through symlinks) without
+/// waiting on it: a FIFO, socket, device or directory is named and refused before any read.
+fn open_model(path: &Path) -> Result<(std::fs::File, std::fs::Metadata)> {
+    let refuse = |what: &str| {
+        Error::model(
+            path,
+            K::NotOnnx,
+            format!("not a regular file: it is {what}"),
+        )
+    };
+    let md = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if let Some(what) = regular::not_regular(&md.file_type()) {
+        return Err(refuse(what));
     }
+    // Non-blocking and checked again on the descriptor: the path may change after the stat.
+    let file = regular::open_nonblocking(path, 0).map_err(|e| Error::io(path, e))?;
+    let md = file.metadata().map_err(|e| Error::io(path, e))?;
+    if let Some(what) = regular::not_regular(&md.file_type()) {
+        return Err(refuse(what));
+    }
+    Ok((file, md))
+}
+
+fn map_bounded(path: &Path, max: u64) -> Result<Backing> {
+    let (file, md) = open_model(path)?;
     if md.len() > max {
         return Err(Error::model(
             path,

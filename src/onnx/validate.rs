@@ -121,6 +121,9 @@ impl<'a> Validator<'a> {
 
     fn node_tensors(&mut self, n: &'a NodeProto, index: usize, at: &str) -> Result<(), Problem> {
         let label = node_label(n, index);
+        // Every tensor and subgraph present is checked whatever the attribute's declared type:
+        // prost decodes them all, so a mistyped one must not escape the loading rules. Reading
+        // an attribute's value goes through `attr`, which checks the type.
         for a in &n.attribute {
             let what = format!(
                 "attribute {} of node {}{at}",

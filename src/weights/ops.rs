@@ -6,9 +6,11 @@ use std::sync::Arc;
 use tract_onnx::pb::NodeProto;
 
 use super::LayerKind;
-use super::fold::{Expr, attr_f, attr_i};
-use super::scope::{Scopes, is_onnx_domain};
+use super::fold::{Expr, LeafSrc};
+use super::scope::{Resolved, Scopes, is_onnx_domain};
+use super::skip::SkipReason;
 use super::view::Layout;
+use crate::onnx::attr::{AttrError, Node};
 
 /// BatchNormalization parameters following a conv (§6).
 #[derive(Debug)]
@@ -23,7 +25,7 @@ pub struct Bn<'m> {
 pub enum Outcome<'m> {
     Plan(Plan<'m>),
     Runtime,
-    Skip(&'static str, String),
+    Skip(SkipReason, String),
 }
 
 pub struct Plan<'m> {
@@ -64,47 +66,72 @@ fn conv_kind(rank: Option<usize>, transpose: bool) -> Option<LayerKind> {
     }
 }
 
-/// Weight-slot candidates of one node (empty for ops that have none).
-pub fn candidates<'m>(sc: &mut Scopes<'m>, n: &'m NodeProto, rnn: bool) -> Vec<Candidate<'m>> {
+/// Resolve input `i` of `n` (None when absent or computed at run time).
+fn resolve<'m>(sc: &mut Scopes<'m>, n: &NodeProto, i: usize) -> Resolved<'m> {
+    match input(n, i) {
+        Some(name) => sc.resolve(name),
+        None => Ok(None),
+    }
+}
+
+/// The conv layout of `n`: its `group` (default 1) must be at least 1.
+fn conv_layout(n: &Node<'_>) -> Result<Layout, AttrError> {
+    let group = n.int_at_least("group", 1, 1)?;
+    let group = usize::try_from(group)
+        .map_err(|_| n.bad_value("group", format!("{group} groups are too many")))?;
+    Ok(Layout::Conv { group })
+}
+
+/// Gemm / FusedMatMul attributes: `transA`, `transB` (any non-zero INT transposes, as in
+/// onnxruntime) and `alpha`.
+fn gemm_attrs(n: &Node<'_>) -> Result<(bool, bool, f64), AttrError> {
+    let ta = n.get_or("transA", 0i64)? != 0;
+    let tb = n.get_or("transB", 0i64)? != 0;
+    let alpha = n.get_or("alpha", 1.0f32)? as f64;
+    Ok((ta, tb, alpha))
+}
+
+/// Weight-slot candidates of one node (empty for ops that have none). An attribute that the
+/// op's interpretation depends on and that is mistyped or out of range is an error.
+pub fn candidates<'m>(
+    sc: &mut Scopes<'m>,
+    node: Node<'m>,
+    rnn: bool,
+) -> Result<Vec<Candidate<'m>>, AttrError> {
+    let n = node.proto;
     let op = n.op_type.as_str();
     let ms = n.domain == "com.microsoft";
     if !is_onnx_domain(n) && !ms {
-        return vec![];
+        return Ok(vec![]);
     }
-    let group = attr_i(n, "group").unwrap_or(1).max(1) as usize;
-    let conv = Layout::Conv { group };
     let dense = Layout::Stacked { rows: None };
-    match op {
+    Ok(match op {
         "Conv" | "ConvTranspose" if !ms => {
             let t = op == "ConvTranspose";
-            let mut c = slot(sc, n, 1, conv, |e, r| (e, conv_kind(r, t)));
-            add_bn(sc, n, &mut c);
+            let mut c = slot(sc, n, 1, conv_layout(&node)?, |e, r| (e, conv_kind(r, t)))?;
+            add_bn(sc, n, &mut c)?;
             vec![c]
         }
         "Gemm" if !ms => {
-            let alpha = attr_f(n, "alpha").unwrap_or(1.0) as f64;
-            let ta = attr_i(n, "transA").unwrap_or(0) != 0;
-            let tb = attr_i(n, "transB").unwrap_or(0) != 0;
-            matmul_like(sc, n, ta, tb, alpha)
+            let (ta, tb, alpha) = gemm_attrs(&node)?;
+            matmul_like(sc, n, ta, tb, alpha)?
         }
-        "MatMul" if !ms => matmul_like(sc, n, false, false, 1.0),
+        "MatMul" if !ms => matmul_like(sc, n, false, false, 1.0)?,
         "FusedMatMul" if ms => {
-            let alpha = attr_f(n, "alpha").unwrap_or(1.0) as f64;
-            let ta = attr_i(n, "transA").unwrap_or(0) != 0;
-            let tb = attr_i(n, "transB").unwrap_or(0) != 0;
-            matmul_like(sc, n, ta, tb, alpha)
+            let (ta, tb, alpha) = gemm_attrs(&node)?;
+            matmul_like(sc, n, ta, tb, alpha)?
         }
         "Gather" if !ms => {
             // An embedding: constant rank-2 data, run-time indices, axis 0.
-            let idx_const = input(n, 1).and_then(|i| sc.resolve(i)).is_some();
-            if idx_const || attr_i(n, "axis").unwrap_or(0) != 0 {
-                return vec![];
+            let idx_const = resolve(sc, n, 1)?.is_some();
+            if idx_const || node.get_or("axis", 0i64)? != 0 {
+                return Ok(vec![]);
             }
             let Some(name) = input(n, 0) else {
-                return vec![];
+                return Ok(vec![]);
             };
-            let Some(e) = sc.resolve(name) else {
-                return vec![];
+            let Some(e) = sc.resolve(name)? else {
+                return Ok(vec![]);
             };
             vec![Candidate {
                 slot: 0,
@@ -126,92 +153,72 @@ pub fn candidates<'m>(sc: &mut Scopes<'m>, n: &'m NodeProto, rnn: bool) -> Vec<C
                 "GRU" => 3,
                 _ => 1,
             };
-            let h = attr_i(n, "hidden_size").and_then(|h| usize::try_from(h).ok());
-            [1, 2]
-                .into_iter()
-                .map(|s| {
-                    slot(sc, n, s, Layout::Stacked { rows: h }, |e, _| {
-                        (e, Some(LayerKind::Rnn))
-                    })
-                })
-                .map(|mut c| {
-                    if let (Outcome::Plan(p), None) = (&mut c.outcome, h) {
-                        p.layout = Layout::Stacked { rows: None };
-                        p.flags.push(format!("gates_{gates}"));
-                    }
-                    c
-                })
-                .collect()
+            // Optional (the gate blocks are then not split); when given, at least 1.
+            let h = match node.get::<i64>("hidden_size")? {
+                Some(h) if h >= 1 => usize::try_from(h).ok(),
+                Some(h) => {
+                    return Err(node
+                        .bad_value("hidden_size", format!("expected an integer ≥ 1, found {h}")));
+                }
+                None => None,
+            };
+            let mut out = Vec::with_capacity(2);
+            for s in [1, 2] {
+                let mut c = slot(sc, n, s, Layout::Stacked { rows: h }, |e, _| {
+                    (e, Some(LayerKind::Rnn))
+                })?;
+                if let (Outcome::Plan(p), None) = (&mut c.outcome, h) {
+                    p.layout = Layout::Stacked { rows: None };
+                    p.flags.push(format!("gates_{gates}"));
+                }
+                out.push(c);
+            }
+            out
         }
         "QLinearConv" if !ms => {
-            let mut c = quantized(sc, n, 3, Some(4), Some(5), 0, conv, "QLinearConv");
-            add_bn(sc, n, &mut c);
+            let conv = conv_layout(&node)?;
+            let q = Quant::new(node, 3, 0, conv, "QLinearConv");
+            let mut c = quantized(sc, q, Some(4), Some(5))?;
+            add_bn(sc, n, &mut c)?;
             vec![c]
         }
         "ConvInteger" if !ms => {
-            let scale = integer_scale(sc, n);
-            let mut c = quantized_with(sc, n, 1, scale, input(n, 3), 0, conv, "ConvInteger");
-            add_bn(sc, n, &mut c);
+            let conv = conv_layout(&node)?;
+            let scale = integer_scale(sc, n)?;
+            let q = Quant::new(node, 1, 0, conv, "ConvInteger");
+            let mut c = quantized_with(sc, q, scale, input(n, 3))?;
+            add_bn(sc, n, &mut c)?;
             vec![c]
         }
         "QLinearMatMul" if !ms => {
-            if input(n, 3).and_then(|i| sc.resolve(i)).is_some() {
-                vec![quantized(
-                    sc,
-                    n,
-                    3,
-                    Some(4),
-                    Some(5),
-                    -1,
-                    dense,
-                    "QLinearMatMul",
-                )]
+            if resolve(sc, n, 3)?.is_some() {
+                let q = Quant::new(node, 3, -1, dense, "QLinearMatMul");
+                vec![quantized(sc, q, Some(4), Some(5))?]
             } else {
-                vec![quantized(
-                    sc,
-                    n,
-                    0,
-                    Some(1),
-                    Some(2),
-                    -2,
-                    dense,
-                    "QLinearMatMul",
-                )]
+                let q = Quant::new(node, 0, -2, dense, "QLinearMatMul");
+                vec![quantized(sc, q, Some(1), Some(2))?]
             }
         }
         "MatMulInteger" if !ms => {
-            let scale = integer_scale(sc, n);
-            if input(n, 1).and_then(|i| sc.resolve(i)).is_some() {
-                vec![quantized_with(
-                    sc,
-                    n,
-                    1,
-                    scale,
-                    input(n, 3),
-                    -1,
-                    dense,
-                    "MatMulInteger",
-                )]
+            let scale = integer_scale(sc, n)?;
+            if resolve(sc, n, 1)?.is_some() {
+                let q = Quant::new(node, 1, -1, dense, "MatMulInteger");
+                vec![quantized_with(sc, q, scale, input(n, 3))?]
             } else {
-                vec![quantized_with(
-                    sc,
-                    n,
-                    0,
-                    scale,
-                    input(n, 2),
-                    -2,
-                    dense,
-                    "MatMulInteger",
-                )]
+                let q = Quant::new(node, 0, -2, dense, "MatMulInteger");
+                vec![quantized_with(sc, q, scale, input(n, 2))?]
             }
         }
         "MatMulNBits" if ms => vec![Candidate {
             slot: 1,
             input: input(n, 1).unwrap_or("").to_string(),
-            outcome: Outcome::Skip("unsupported op", "MatMulNBits is not decoded".into()),
+            outcome: Outcome::Skip(
+                SkipReason::UnsupportedOp,
+                "MatMulNBits is not decoded".into(),
+            ),
         }],
         _ => vec![],
-    }
+    })
 }
 
 /// Resolve input `i` and build its plan with `f(expr, rank) -> (effective, kind)`.
@@ -221,9 +228,9 @@ fn slot<'m>(
     i: usize,
     layout: Layout,
     f: impl FnOnce(Arc<Expr<'m>>, Option<usize>) -> (Arc<Expr<'m>>, Option<LayerKind>),
-) -> Candidate<'m> {
+) -> Result<Candidate<'m>, AttrError> {
     let name = input(n, i).unwrap_or("").to_string();
-    let outcome = match input(n, i).and_then(|x| sc.resolve(x)) {
+    let outcome = match resolve(sc, n, i)? {
         None => Outcome::Runtime,
         Some(e) => {
             let rank = static_rank(&e);
@@ -239,11 +246,11 @@ fn slot<'m>(
             })
         }
     };
-    Candidate {
+    Ok(Candidate {
         slot: i,
         input: name,
         outcome,
-    }
+    })
 }
 
 /// Rank known without evaluation (leaves and wrappers); None for folded expressions, whose rank
@@ -251,11 +258,9 @@ fn slot<'m>(
 pub fn static_rank(e: &Expr<'_>) -> Option<usize> {
     match e {
         Expr::Leaf(l) => match &l.src {
-            super::fold::LeafSrc::Init(t) | super::fold::LeafSrc::ConstTensor(t) => {
-                Some(t.dims.len())
-            }
-            super::fold::LeafSrc::Sparse(s) => Some(s.dims.len()),
-            super::fold::LeafSrc::ConstAttr(_) => Some(1),
+            LeafSrc::Init(t) | LeafSrc::ConstTensor(t) => Some(t.dims.len()),
+            LeafSrc::Sparse(s) => Some(s.dims.len()),
+            LeafSrc::ConstAttr(..) => Some(1),
         },
         Expr::Dequant { x, .. } | Expr::Scale(x, _) | Expr::SwapLast2(x) => static_rank(x),
         Expr::Op { .. } => None,
@@ -270,25 +275,28 @@ fn matmul_like<'m>(
     ta: bool,
     tb: bool,
     alpha: f64,
-) -> Vec<Candidate<'m>> {
-    let a = input(n, 0).and_then(|i| sc.resolve(i));
-    let b = input(n, 1).and_then(|i| sc.resolve(i));
+) -> Result<Vec<Candidate<'m>>, AttrError> {
+    let a = resolve(sc, n, 0)?;
+    let b = resolve(sc, n, 1)?;
     let (i, e, trans) = match (a, b) {
         (Some(_), Some(_)) => {
-            return vec![Candidate {
+            return Ok(vec![Candidate {
                 slot: 1,
                 input: input(n, 1).unwrap_or("").to_string(),
-                outcome: Outcome::Skip("constant expression", "both operands are constant".into()),
-            }];
+                outcome: Outcome::Skip(
+                    SkipReason::ConstantExpression,
+                    "both operands are constant".into(),
+                ),
+            }]);
         }
         (_, Some(b)) => (1, b, tb),
         (Some(a), None) => (0, a, ta),
         (None, None) => {
-            return vec![Candidate {
+            return Ok(vec![Candidate {
                 slot: 1,
                 input: input(n, 1).unwrap_or("").to_string(),
                 outcome: Outcome::Runtime,
-            }];
+            }]);
         }
     };
     let mut expr = e.clone();
@@ -300,7 +308,7 @@ fn matmul_like<'m>(
         expr = Arc::new(Expr::Scale(expr, alpha));
         flags.push(format!("alpha_scaled({alpha})"));
     }
-    vec![Candidate {
+    Ok(vec![Candidate {
         slot: i,
         input: input(n, i).unwrap_or("").to_string(),
         outcome: Outcome::Plan(Plan {
@@ -316,23 +324,45 @@ fn matmul_like<'m>(
                 vec![]
             },
         }),
-    }]
+    }])
 }
 
-#[allow(clippy::too_many_arguments)]
-fn quantized<'m>(
-    sc: &mut Scopes<'m>,
-    n: &'m NodeProto,
+/// A quantised consumer's weight slot: the node, the weight input, the axis its scale runs
+/// along, the layout and the op name for the fold chain.
+struct Quant<'m> {
+    node: Node<'m>,
     w: usize,
-    scale: Option<usize>,
-    zp: Option<usize>,
     axis: i64,
     layout: Layout,
     op: &'static str,
-) -> Candidate<'m> {
-    let scale = scale.and_then(|i| input(n, i)).and_then(|s| sc.resolve(s));
+}
+
+impl<'m> Quant<'m> {
+    fn new(node: Node<'m>, w: usize, axis: i64, layout: Layout, op: &'static str) -> Self {
+        Quant {
+            node,
+            w,
+            axis,
+            layout,
+            op,
+        }
+    }
+}
+
+/// QLinear*: scale and zero point are inputs `scale` and `zp` of the node.
+fn quantized<'m>(
+    sc: &mut Scopes<'m>,
+    q: Quant<'m>,
+    scale: Option<usize>,
+    zp: Option<usize>,
+) -> Result<Candidate<'m>, AttrError> {
+    let n = q.node.proto;
+    let scale = match scale {
+        Some(i) => resolve(sc, n, i)?,
+        None => None,
+    };
     let zp = zp.and_then(|i| input(n, i));
-    let mut c = quantized_with(sc, n, w, scale, zp, axis, layout, op);
+    let mut c = quantized_with(sc, q, scale, zp)?;
     if let Outcome::Plan(p) = &mut c.outcome
         && p.flags.iter().any(|f| f == "scale_unknown")
     {
@@ -340,23 +370,28 @@ fn quantized<'m>(
         p.flags.retain(|f| f != "scale_unknown");
         p.flags.push("scale_runtime".into());
     }
-    c
+    Ok(c)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn quantized_with<'m>(
     sc: &mut Scopes<'m>,
-    n: &'m NodeProto,
-    w: usize,
+    q: Quant<'m>,
     scale: Option<Arc<Expr<'m>>>,
     zp: Option<&str>,
-    axis: i64,
-    layout: Layout,
-    op: &'static str,
-) -> Candidate<'m> {
-    let zp = zp.and_then(|z| sc.resolve(z));
+) -> Result<Candidate<'m>, AttrError> {
+    let zp = match zp {
+        Some(z) => sc.resolve(z)?,
+        None => None,
+    };
+    let Quant {
+        node,
+        w,
+        axis,
+        layout,
+        op,
+    } = q;
     let is_conv = matches!(layout, Layout::Conv { .. });
-    slot(sc, n, w, layout, |e, rank| {
+    Ok(slot(sc, node.proto, w, layout, |e, rank| {
         let kind = if is_conv {
             conv_kind(rank, false)
         } else {
@@ -368,9 +403,10 @@ fn quantized_with<'m>(
             zp: zp.clone(),
             axis,
             op,
+            node,
         });
         (expr, kind)
-    })
+    })?
     .with(|p| {
         if let Expr::Dequant { scale, zp, .. } = p.expr.as_ref() {
             p.key_extra = vec![ptr(scale), ptr(zp)];
@@ -378,7 +414,7 @@ fn quantized_with<'m>(
                 p.flags.push("scale_unknown".into());
             }
         }
-    })
+    }))
 }
 
 impl<'m> Candidate<'m> {
@@ -393,9 +429,11 @@ impl<'m> Candidate<'m> {
 /// `ConvInteger`/`MatMulInteger` carry no scale; find the weight scale after the op:
 /// `→ Cast → Mul(·, s)` with s constant, or `Mul(·, Mul(x_scale, w_scale))` with one constant
 /// factor (§5.3). None ⇒ `scale_unknown`.
-fn integer_scale<'m>(sc: &mut Scopes<'m>, n: &'m NodeProto) -> Option<Arc<Expr<'m>>> {
-    let mut out = n.output.first()?.as_str();
-    let readers = |sc: &Scopes<'m>, name: &str| -> Vec<&'m NodeProto> {
+fn integer_scale<'m>(sc: &mut Scopes<'m>, n: &'m NodeProto) -> Resolved<'m> {
+    let Some(mut out) = n.output.first().map(String::as_str) else {
+        return Ok(None);
+    };
+    let readers = |sc: &Scopes<'m>, name: &str| -> Vec<Node<'m>> {
         sc.frames
             .last()
             .and_then(|f| f.readers.get(name).cloned())
@@ -405,43 +443,64 @@ fn integer_scale<'m>(sc: &mut Scopes<'m>, n: &'m NodeProto) -> Option<Arc<Expr<'
     if let [c] = next.as_slice()
         && c.op_type == "Cast"
     {
-        out = c.output.first()?.as_str();
+        let Some(o) = c.proto.output.first() else {
+            return Ok(None);
+        };
+        out = o;
         next = readers(sc, out);
     }
-    let mul = next.into_iter().find(|m| m.op_type == "Mul")?;
-    let other = mul.input.iter().find(|i| i.as_str() != out)?;
-    if let Some(s) = sc.resolve(other) {
-        return Some(s);
+    let Some(mul) = next.into_iter().find(|m| m.op_type == "Mul") else {
+        return Ok(None);
+    };
+    let Some(other) = mul.proto.input.iter().find(|i| i.as_str() != out) else {
+        return Ok(None);
+    };
+    if let Some(s) = sc.resolve(other)? {
+        return Ok(Some(s));
     }
-    let inner = sc.producer(other).filter(|p| p.op_type == "Mul")?;
-    inner.input.iter().find_map(|i| sc.resolve(i))
+    let Some(inner) = sc.producer(other).filter(|p| p.op_type == "Mul") else {
+        return Ok(None);
+    };
+    for i in &inner.proto.input {
+        if let Some(s) = sc.resolve(i)? {
+            return Ok(Some(s));
+        }
+    }
+    Ok(None)
 }
 
 /// A conv followed (possibly through Identity) by BatchNormalization: flag it and remember the
 /// BN parameters for `fold_bn` (§6).
-fn add_bn<'m>(sc: &mut Scopes<'m>, n: &'m NodeProto, c: &mut Candidate<'m>) {
+fn add_bn<'m>(
+    sc: &mut Scopes<'m>,
+    n: &'m NodeProto,
+    c: &mut Candidate<'m>,
+) -> Result<(), AttrError> {
     let Outcome::Plan(p) = &mut c.outcome else {
-        return;
+        return Ok(());
     };
     let Some(mut out) = n.output.first().map(String::as_str) else {
-        return;
+        return Ok(());
     };
     for _ in 0..8 {
-        let readers: Vec<&'m NodeProto> = sc
+        let readers: Vec<Node<'m>> = sc
             .frames
             .last()
             .and_then(|f| f.readers.get(out).cloned())
             .unwrap_or_default();
-        let [r] = readers.as_slice() else { return };
+        let [r] = readers.as_slice() else {
+            return Ok(());
+        };
+        let r = *r;
         match r.op_type.as_str() {
-            "Identity" => match r.output.first() {
+            "Identity" => match r.proto.output.first() {
                 Some(o) => out = o,
-                None => return,
+                None => return Ok(()),
             },
             "BatchNormalization" => {
                 p.flags.push("followed_by_bn".into());
-                let gamma = input(r, 1).and_then(|i| sc.resolve(i));
-                let var = input(r, 4).and_then(|i| sc.resolve(i));
+                let gamma = resolve(sc, r.proto, 1)?;
+                let var = resolve(sc, r.proto, 4)?;
                 if let (Some(gamma), Some(var)) = (gamma, var) {
                     p.bn = Some(Bn {
                         name: if r.name.is_empty() {
@@ -451,12 +510,13 @@ fn add_bn<'m>(sc: &mut Scopes<'m>, n: &'m NodeProto, c: &mut Candidate<'m>) {
                         },
                         gamma,
                         var,
-                        eps: attr_f(r, "epsilon").unwrap_or(1e-5) as f64,
+                        eps: r.get_or("epsilon", 1e-5f32)? as f64,
                     });
                 }
-                return;
+                return Ok(());
             }
-            _ => return,
+            _ => return Ok(()),
         }
     }
+    Ok(())
 }

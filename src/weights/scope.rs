@@ -6,18 +6,24 @@ use std::sync::Arc;
 
 use tract_onnx::pb::{GraphProto, NodeProto, TensorProto};
 
-use super::fold::{Expr, Leaf, LeafSrc, foldable};
+use super::fold::{self, Expr, Leaf, LeafSrc, foldable};
 use crate::error::display_name;
+use crate::onnx::attr::{AttrError, Node};
 
 /// Longest fold chain followed from a weight slot; longer chains (or cycles in a hostile file)
 /// are treated as run-time values instead of recursing without bound.
 pub const MAX_FOLD_DEPTH: usize = 64;
 
+/// A constant expression, None for a run-time value, or the attribute that made the node
+/// defining it unreadable.
+pub type Resolved<'m> = Result<Option<Arc<Expr<'m>>>, AttrError>;
+
 #[derive(Clone, Copy, Debug)]
 pub enum Def<'m> {
     Init(&'m TensorProto, bool),
     Sparse(&'m tract_onnx::pb::SparseTensorProto),
-    Node(&'m NodeProto, usize),
+    /// Output `.1` of a node.
+    Node(Node<'m>, usize),
     Runtime,
 }
 
@@ -27,7 +33,7 @@ pub struct Frame<'m> {
     pub path: String,
     pub defs: HashMap<&'m str, Def<'m>>,
     /// Value name → nodes of this graph that read it.
-    pub readers: HashMap<&'m str, Vec<&'m NodeProto>>,
+    pub readers: HashMap<&'m str, Vec<Node<'m>>>,
 }
 
 impl<'m> Frame<'m> {
@@ -65,13 +71,14 @@ impl<'m> Frame<'m> {
                 define(&v.name, Def::Sparse(s))?;
             }
         }
-        let mut readers: HashMap<&'m str, Vec<&'m NodeProto>> = HashMap::new();
-        for n in &graph.node {
+        let mut readers: HashMap<&'m str, Vec<Node<'m>>> = HashMap::new();
+        for (index, n) in graph.node.iter().enumerate() {
+            let node = Node::new(n, index);
             for (k, o) in n.output.iter().enumerate() {
-                define(o, Def::Node(n, k))?;
+                define(o, Def::Node(node, k))?;
             }
             for i in &n.input {
-                readers.entry(i.as_str()).or_default().push(n);
+                readers.entry(i.as_str()).or_default().push(node);
             }
         }
         Ok(Frame {
@@ -110,13 +117,15 @@ impl<'m> Scopes<'m> {
 
     /// The constant expression for `name` as seen from the innermost frame, or None if it is a
     /// run-time value.
-    pub fn resolve(&mut self, name: &str) -> Option<Arc<Expr<'m>>> {
-        let level = self.frames.len().checked_sub(1)?;
+    pub fn resolve(&mut self, name: &str) -> Resolved<'m> {
+        let Some(level) = self.frames.len().checked_sub(1) else {
+            return Ok(None);
+        };
         self.resolve_at(name, level, 0)
     }
 
     /// The node defining `name` as seen from the innermost frame.
-    pub fn producer(&self, name: &str) -> Option<&'m NodeProto> {
+    pub fn producer(&self, name: &str) -> Option<Node<'m>> {
         let level = self.frames.len().checked_sub(1)?;
         match self.lookup(name, level)? {
             (_, Def::Node(n, _)) => Some(n),
@@ -124,66 +133,64 @@ impl<'m> Scopes<'m> {
         }
     }
 
-    fn resolve_at(&mut self, name: &str, level: usize, depth: usize) -> Option<Arc<Expr<'m>>> {
+    fn resolve_at(&mut self, name: &str, level: usize, depth: usize) -> Resolved<'m> {
         if depth > MAX_FOLD_DEPTH {
-            return None;
+            return Ok(None);
         }
-        let (l, def) = self.lookup(name, level)?;
-        let frame_id = self.frames.get(l)?.id;
-        let key_name: &'m str = match def {
-            Def::Init(t, _) => &t.name,
-            Def::Sparse(s) => &s.values.as_ref()?.name,
-            Def::Node(n, k) => n.output.get(k)?,
-            Def::Runtime => return None,
+        let Some((l, def)) = self.lookup(name, level) else {
+            return Ok(None);
+        };
+        let Some(frame_id) = self.frames.get(l).map(|f| f.id) else {
+            return Ok(None);
+        };
+        let key_name: Option<&'m str> = match def {
+            Def::Init(t, _) => Some(&t.name),
+            Def::Sparse(s) => s.values.as_ref().map(|v| v.name.as_str()),
+            Def::Node(n, k) => n.proto.output.get(k).map(String::as_str),
+            Def::Runtime => None,
+        };
+        let Some(key_name) = key_name else {
+            return Ok(None);
         };
         if let Some(m) = self.memo.get(&(frame_id, key_name)) {
-            return m.clone();
+            return Ok(m.clone());
         }
-        let e = self.build(def, key_name, l, depth);
+        let e = self.build(def, key_name, l, depth)?;
         self.memo.insert((frame_id, key_name), e.clone());
-        e
+        Ok(e)
     }
 
-    fn build(
-        &mut self,
-        def: Def<'m>,
-        name: &'m str,
-        level: usize,
-        depth: usize,
-    ) -> Option<Arc<Expr<'m>>> {
+    fn build(&mut self, def: Def<'m>, name: &'m str, level: usize, depth: usize) -> Resolved<'m> {
         let leaf = |src, overridable| {
-            Some(Arc::new(Expr::Leaf(Leaf {
+            Arc::new(Expr::Leaf(Leaf {
                 name,
                 src,
                 overridable,
                 depth: level,
-            })))
+            }))
         };
-        match def {
+        Ok(match def {
             Def::Runtime => None,
-            Def::Init(t, ov) => leaf(LeafSrc::Init(t), ov),
-            Def::Sparse(s) => leaf(LeafSrc::Sparse(s), false),
+            Def::Init(t, ov) => Some(leaf(LeafSrc::Init(t), ov)),
+            Def::Sparse(s) => Some(leaf(LeafSrc::Sparse(s), false)),
             Def::Node(n, _) if n.op_type == "Constant" && n.domain.is_empty() => {
-                let a = n.attribute.first()?;
-                match (&a.t, a.name.as_str()) {
-                    (Some(t), "value") => leaf(LeafSrc::ConstTensor(t), false),
-                    (_, "value_string" | "value_strings") => None,
-                    _ => leaf(LeafSrc::ConstAttr(a), false),
-                }
+                fold::constant_leaf(n)?.map(|src| leaf(src, false))
             }
-            Def::Node(n, k) if foldable(&n.op_type) && is_onnx_domain(n) => {
+            Def::Node(n, k) if foldable(&n.op_type) && is_onnx_domain(&n) => {
                 let mut inputs = Vec::with_capacity(n.input.len());
                 for i in &n.input {
                     if i.is_empty() {
                         inputs.push(None);
                     } else {
-                        inputs.push(Some(self.resolve_at(i, level, depth + 1)?));
+                        let Some(e) = self.resolve_at(i, level, depth + 1)? else {
+                            return Ok(None);
+                        };
+                        inputs.push(Some(e));
                     }
                 }
-                // A Constant node with `value` but no tensor, or attributes we cannot read,
-                // never reaches here; other ops need at least one input.
+                // Ops other than ConstantOfShape need at least one input.
                 if inputs.is_empty() && n.op_type != "ConstantOfShape" {
-                    return None;
+                    return Ok(None);
                 }
                 Some(Arc::new(Expr::Op {
                     node: n,
@@ -193,7 +200,7 @@ impl<'m> Scopes<'m> {
                 }))
             }
             Def::Node(..) => None,
-        }
+        })
     }
 }
 

@@ -1,4 +1,6 @@
+use super::shape::{reshape_target, swap_last2, swaps_last_two};
 use super::*;
+use crate::onnx::dtype::id;
 
 fn d(shape: &[usize], data: &[f64]) -> Dense {
     Dense {
@@ -69,4 +71,56 @@ fn blocked_swap_of_the_last_two_axes_matches_the_index_walk() {
     assert_eq!(fast.shape, walk.shape);
     assert_eq!(fast.data, walk.data);
     assert_eq!(fast.data[1], vals[c]);
+}
+
+#[test]
+fn one_table_lists_every_foldable_op_once() {
+    // The ops of onnx-weights.md §3.3, as the table must list them.
+    let mut expected = [
+        "Identity",
+        "Cast",
+        "Transpose",
+        "Reshape",
+        "Flatten",
+        "Squeeze",
+        "Unsqueeze",
+        "Slice",
+        "Concat",
+        "Split",
+        "Gather",
+        "Mul",
+        "Div",
+        "Add",
+        "Sub",
+        "DequantizeLinear",
+        "ConstantOfShape",
+    ];
+    let mut listed: Vec<&str> = OPS.iter().flat_map(|f| f.iter()).map(|d| d.name).collect();
+    listed.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(listed, expected);
+    assert!(expected.iter().all(|op| foldable(op)));
+    for op in ["Relu", "MatMul", "Constant", "Conv", "identity", ""] {
+        assert!(!foldable(op), "{op}");
+    }
+}
+
+#[test]
+fn axes_are_normalised_or_named_out_of_range() {
+    assert_eq!(norm_axes(&[-1, 0], 3).unwrap(), vec![2, 0]);
+    assert_eq!(
+        norm_axes(&[-4], 3).unwrap_err(),
+        "axis -4 is out of range for rank 3"
+    );
+    assert_eq!(
+        norm_axes(&[i64::MIN], 2).unwrap_err(),
+        format!("axis {} is out of range for rank 2", i64::MIN)
+    );
+}
+
+#[test]
+fn long_lists_are_cut_in_messages() {
+    assert_eq!(show_ints(&[1, -1]), "[1, -1]");
+    let long: Vec<i64> = (0..100).collect();
+    assert_eq!(show_ints(&long), "[0, 1, 2, 3, 4, 5, 6, 7, … (100 values)]");
 }
