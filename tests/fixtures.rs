@@ -717,7 +717,7 @@ fn constant_of_shape_is_synthetic() {
     let (_d, m) = load(&g.model());
     let x = extract(&m, &[]);
     assert!(x.layers.is_empty());
-    assert_eq!(x.skipped[0].reason, "over budget");
+    assert_eq!(x.skipped[0].reason.as_str(), "over budget");
 }
 
 #[test]

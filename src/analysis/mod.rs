@@ -22,19 +22,9 @@ use crate::metrics::row::Row;
 use crate::metrics::summary::{self, Summary};
 use crate::onnx::{self, Limits, ModelInfo};
 use crate::options::{AnalysisOptions, Quirk};
-use crate::schema::{Column, RowStatus};
+use crate::schema::{Column, RowStatus, SkipReason};
 use crate::spectra;
-use crate::weights::{self, Extraction, WeightLayer};
-
-/// A weight layer that produced no row, and why.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SkippedLayer {
-    pub layer_id: Option<usize>,
-    pub name: String,
-    pub op: String,
-    pub reason: String,
-    pub detail: String,
-}
+use crate::weights::{self, Extraction, Skipped, WeightLayer};
 
 /// Wall-clock seconds per stage (informational; never part of a compared output).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -52,7 +42,7 @@ pub struct ModelAnalysis {
     pub model: ModelInfo,
     pub options: AnalysisOptions,
     pub rows: Vec<Row>,
-    pub skipped: Vec<SkippedLayer>,
+    pub skipped: Vec<Skipped>,
     pub summary: Summary,
     pub esd: Vec<RowEsd>,
     pub timings: Timings,
@@ -119,24 +109,16 @@ fn assemble(
     opts: &AnalysisOptions,
     t: [Instant; 4],
 ) -> ModelAnalysis {
-    let mut skipped: Vec<SkippedLayer> = extraction
-        .skipped
-        .iter()
-        .map(|s| SkippedLayer {
-            layer_id: s.layer_id,
-            name: s.name.clone(),
-            op: s.op.clone(),
-            reason: s.reason.clone(),
-            detail: s.detail.clone(),
-        })
-        .collect();
+    let mut skipped = extraction.skipped.clone();
     let (mut rows, mut esd) = (Vec::new(), Vec::new());
     for o in outcomes {
         rows.extend(o.rows);
         esd.extend(o.esd);
         skipped.extend(o.skipped);
     }
-    let n_size_skipped = skipped.iter().filter(|s| s.reason == "size filter").count();
+    let n_size_skipped = (skipped.iter())
+        .filter(|s| s.reason == SkipReason::SizeFilter)
+        .count();
     let summary = summary::summarize(&rows, extraction.layers.len(), n_size_skipped, opts);
     let secs = |a: Instant, b: Instant| (b - a).as_secs_f64();
     ModelAnalysis {
@@ -161,16 +143,16 @@ type Indexed = Vec<(usize, LayerOutcome)>;
 struct LayerOutcome {
     rows: Vec<Row>,
     esd: Vec<RowEsd>,
-    skipped: Option<SkippedLayer>,
+    skipped: Option<Skipped>,
 }
 
-fn skip(layer: &WeightLayer, reason: &str, detail: String) -> LayerOutcome {
+fn skip(layer: &WeightLayer, reason: SkipReason, detail: String) -> LayerOutcome {
     LayerOutcome {
-        skipped: Some(SkippedLayer {
+        skipped: Some(Skipped {
             layer_id: Some(layer.layer_id),
             name: layer.name.clone(),
             op: layer.op.clone(),
-            reason: reason.to_string(),
+            reason,
             detail,
         }),
         ..Default::default()
@@ -303,7 +285,7 @@ fn prepare_layer<'e>(
 ) -> PreparedLayer<'e> {
     let dims = layer.view.dims(layer.kind, opts.quirk(Quirk::ConvNmSwap));
     if let Some(why) = weights::size_filter(&dims, opts) {
-        return PreparedLayer::Done(skip(layer, "size filter", why));
+        return PreparedLayer::Done(skip(layer, SkipReason::SizeFilter, why));
     }
     let span = tracing::debug_span!("layer", id = layer.layer_id, name = %layer.name);
     let _enter = span.enter();

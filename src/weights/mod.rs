@@ -14,7 +14,6 @@ mod matrix;
 pub mod ops;
 mod scan;
 pub mod scope;
-pub mod skip;
 pub mod view;
 mod walk;
 
@@ -27,10 +26,9 @@ use crate::error::{Error, Result};
 use crate::onnx::Model;
 use crate::onnx::tensor::TensorError;
 use crate::options::{AnalysisOptions, LayerSource};
-use crate::schema::RowStatus;
+use crate::schema::{RowStatus, SkipReason};
 use fold::Expr;
 use ops::Bn;
-pub use skip::SkipReason;
 pub use view::{Dims, Layout, MatrixView, size_filter};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -125,12 +123,14 @@ pub struct WeightLayer {
     pub bn: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// A weight layer (or weight candidate) that produced no row, and why.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Skipped {
+    /// The layer's id, for layers that were numbered before they were skipped.
     pub layer_id: Option<usize>,
     pub name: String,
     pub op: String,
-    pub reason: String,
+    pub reason: SkipReason,
     pub detail: String,
 }
 

@@ -8,9 +8,9 @@ use tract_onnx::pb::NodeProto;
 use super::LayerKind;
 use super::fold::{Expr, LeafSrc};
 use super::scope::{Resolved, Scopes, is_onnx_domain};
-use super::skip::SkipReason;
 use super::view::Layout;
 use crate::onnx::attr::{AttrError, Node};
+use crate::schema::SkipReason;
 
 /// BatchNormalization parameters following a conv (§6).
 #[derive(Debug)]

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use tract_onnx::pb::{GraphProto, NodeProto};
 
 use super::fold::{Expr, Leaf, LeafSrc};
-use super::skip::SkipReason;
 use super::view::{self, Layout};
 use super::{Consumer, Extraction, LayerKind, Origin, Recipe, Skipped, WeightLayer};
 use crate::onnx::{dtype, node_label, tensor};
 use crate::options::GroupedConv;
+use crate::schema::SkipReason;
 
 pub(super) fn scan_initializers(x: &mut Extraction<'_>) {
     let model = x.model;
@@ -27,7 +27,7 @@ pub(super) fn scan_initializers(x: &mut Extraction<'_>) {
                 layer_id: Some(i),
                 name: t.name.clone(),
                 op: op.clone(),
-                reason: reason.as_str().into(),
+                reason,
                 detail,
             })
         };

@@ -12,7 +12,6 @@ use super::fold::{self, Eval, Expr, Leaf, LeafSrc};
 use super::ops::{self, Outcome, Plan};
 use super::scan::readers_of;
 use super::scope::{Frame, Scopes};
-use super::skip::SkipReason;
 use super::view::{self, Layout};
 use super::{Consumer, Extraction, LayerKind, Recipe, Skipped, WeightLayer, dedup};
 use crate::error::{ModelErrorKind as K, display_name};
@@ -20,6 +19,7 @@ use crate::onnx::attr::Node;
 use crate::onnx::tensor::{self, TensorError};
 use crate::onnx::{Model, dtype};
 use crate::options::{AnalysisOptions, GroupedConv};
+use crate::schema::SkipReason;
 
 /// A model the walk cannot go on with: its class and message.
 pub(super) type Problem = (K, String);
@@ -114,7 +114,7 @@ impl<'m> Walker<'_, 'm> {
             layer_id: id,
             name,
             op: op.to_string(),
-            reason: reason.as_str().to_string(),
+            reason,
             detail,
         });
     }
@@ -398,7 +398,7 @@ fn report_unused_constants(x: &mut Extraction<'_>, g: &GraphProto, used: &HashSe
                 layer_id: None,
                 name: t.name.clone(),
                 op: op.clone(),
-                reason: SkipReason::NotAWeightSlot.as_str().into(),
+                reason: SkipReason::NotAWeightSlot,
                 detail: if op.is_empty() {
                     "not read by any node".into()
                 } else {
