@@ -1,9 +1,12 @@
 //! Properties of `analyze` that must hold whatever the reference files say (methods.md §17):
 //! orientation invariance, scaling laws, the random-matrix baseline, degenerate weights, thread
-//! independence, and native (op-aware) agreement with the reference on the shared models.
+//! independence, and native (op-aware) agreement with the reference models of `tests/data/ww-0.7.7`.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 
+use common::data::reference;
 use tailwatch::analysis::{ModelAnalysis, analyze_file};
 use tailwatch::metrics::row::Row;
 use tailwatch::options::{AnalysisOptions, AnalysisOverrides, Preset};
@@ -250,12 +253,6 @@ fn big_layer_schedule_does_not_depend_on_the_thread_count() {
     assert_eq!(one.matches("\"layer_id\"").count(), 3, "three rows");
     assert_eq!(one, analysis_json_with_threads(&p, &o, 2));
     assert_eq!(one, analysis_json_with_threads(&p, &o, 3));
-}
-
-fn reference(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference/ww-0.7.7")
-        .join(file)
 }
 
 /// Native op-aware extraction agrees with WW wherever WW is not quirky: the MLPs and the CNN

@@ -1,19 +1,20 @@
-//! Parity with WeightWatcher 0.7.7 on the shared reference models (reference README §5).
+//! Parity with WeightWatcher 0.7.7 on the reference models of `tests/data/ww-0.7.7` (reference
+//! README §5).
 //!
 //! Every `<model>__<config>.csv` is reproduced from the ONNX file with WW's initializer scan and
 //! `compat: ww-0.7.7`; eigenvalues are compared with `__evals.csv`, every deterministic column
 //! with the CSV, and the summaries with `summary.json`.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::collections::HashMap;
+use std::path::Path;
+
+use common::data;
+use common::reference;
 use tailwatch::analysis::{ModelAnalysis, analyze_file};
 use tailwatch::metrics::row::{Row, Value};
 use tailwatch::options::{AnalysisOptions, AnalysisOverrides, Compat, Eigensolver, Preset};
-
-fn reference_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/ww-0.7.7")
-}
 
 /// WW's kwargs for each config (reference README §3) as tailwatch options.
 fn config_overrides(config: &str) -> &'static str {
@@ -172,15 +173,14 @@ fn check_evals(ctx: &str, a: &ModelAnalysis, evals_csv: &Path, solver: Eigensolv
 }
 
 fn check_run(model: &str, config: &str, solver: Eigensolver, worst: &mut Worst) -> usize {
-    let dir = reference_dir();
-    let csv = dir.join(format!("{model}__{config}.csv"));
+    let csv = data::reference(&format!("{model}__{config}.csv"));
     let opts = compat_options(config, solver);
-    let a = analyze_file(&dir.join(format!("{model}.onnx")), &opts).unwrap();
+    let a = analyze_file(&data::reference(&format!("{model}.onnx")), &opts).unwrap();
     let ctx = format!("{model}__{config} ({solver:?})");
     check_evals(
         &ctx,
         &a,
-        &dir.join(format!("{model}__{config}__evals.csv")),
+        &data::reference(&format!("{model}__{config}__evals.csv")),
         solver,
     );
     let want = read_csv(&csv);
@@ -272,11 +272,11 @@ fn check_summary(ctx: &str, model: &str, config: &str, a: &ModelAnalysis) {
     } else {
         "summary.json"
     };
-    let text = std::fs::read_to_string(reference_dir().join(file)).unwrap();
+    let text = std::fs::read_to_string(data::reference(file)).unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let Some(run) = json["runs"].get(format!("{model}__{config}")) else {
-        return;
-    };
+    let run = json["runs"]
+        .get(format!("{model}__{config}"))
+        .unwrap_or_else(|| panic!("{ctx}: {file} has no run {model}__{config}"));
     for (metric, want) in run["summary"].as_object().unwrap() {
         let w = want.as_f64().unwrap();
         let g = a
@@ -293,8 +293,9 @@ fn check_summary(ctx: &str, model: &str, config: &str, a: &ModelAnalysis) {
     }
 }
 
-fn configs_of(model: &str) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(reference_dir())
+/// The runs of `model` found in the reference folder, by file name.
+fn configs_in_folder(model: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(data::reference_dir())
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter_map(|f| {
@@ -308,12 +309,25 @@ fn configs_of(model: &str) -> Vec<String> {
     v
 }
 
+/// The fixed list of runs that `check_model` compares is exactly what the folder holds: a run
+/// added to the folder but not to the list would otherwise go unchecked.
+#[test]
+fn configs_match_the_folder() {
+    for model in reference::MODELS {
+        assert_eq!(
+            configs_in_folder(model),
+            reference::configs(model),
+            "{model}"
+        );
+    }
+}
+
 fn check_model(model: &str) {
     let mut worst = Worst::new();
     let mut rows = 0;
-    for config in configs_of(model) {
-        rows += check_run(model, &config, Eigensolver::Gram, &mut worst);
-        rows += check_run(model, &config, Eigensolver::Svd, &mut worst);
+    for config in reference::configs(model) {
+        rows += check_run(model, config, Eigensolver::Gram, &mut worst);
+        rows += check_run(model, config, Eigensolver::Svd, &mut worst);
     }
     let mut w: Vec<_> = worst.into_iter().collect();
     w.sort_by(|a, b| a.0.cmp(&b.0));

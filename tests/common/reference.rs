@@ -1,12 +1,41 @@
 //! Reads the WeightWatcher 0.7.7 reference files: per-config detail CSVs and their eigenvalues.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::Path;
+
+use super::data;
 
 pub const MODELS: [&str; 4] = ["mlp_gemm", "mlp_matmul", "cnn_conv2d", "quirks"];
 
-pub fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/ww-0.7.7")
+/// The runs every model has (reference README §3).
+const COMMON_CONFIGS: [&str; 6] = [
+    "clip_xmax",
+    "default",
+    "full",
+    "mp_fit",
+    "nature2021",
+    "seed_nb",
+];
+
+/// The runs that exist for mlp_gemm only.
+const MLP_GEMM_ONLY: [&str; 3] = ["pl_powerlaw", "tpl", "xmin_peak"];
+
+/// The configs the reference folder holds for `model`, sorted. The list is fixed here rather than
+/// read from the folder, so that a missing file fails the test that reads it instead of shrinking
+/// what is compared; `configs_match_the_folder` (in `tests/parity.rs`) checks the other way.
+pub fn configs(model: &str) -> Vec<&'static str> {
+    assert!(MODELS.contains(&model), "unknown reference model {model}");
+    let mut v: Vec<&str> = COMMON_CONFIGS.to_vec();
+    if model == "mlp_gemm" {
+        v.extend(MLP_GEMM_ONLY);
+    }
+    v.sort();
+    v
+}
+
+/// Whether the reference folder has a `<model>__<config>.csv` run (by the fixed list).
+pub fn has(model: &str, config: &str) -> bool {
+    configs(model).contains(&config)
 }
 
 /// One CSV row: column name → raw cell text (empty for NaN/None).
@@ -42,13 +71,14 @@ impl Row {
     }
 }
 
-/// Every row of `<model>__<config>.csv` with its eigenvalues; None if the file does not exist.
-pub fn load(model: &str, config: &str) -> Option<Vec<Row>> {
-    let csv_path = dir().join(format!("{model}__{config}.csv"));
-    if !csv_path.exists() {
-        return None;
-    }
-    let evals = load_evals(&dir().join(format!("{model}__{config}__evals.csv")));
+/// Every row of `<model>__<config>.csv` with its eigenvalues; a missing file fails the test.
+pub fn load(model: &str, config: &str) -> Vec<Row> {
+    assert!(
+        has(model, config),
+        "the reference has no run {model}__{config}"
+    );
+    let csv_path = data::reference(&format!("{model}__{config}.csv"));
+    let evals = load_evals(&data::reference(&format!("{model}__{config}__evals.csv")));
     let mut rdr = csv::Reader::from_path(&csv_path).unwrap();
     let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
     let mut rows = Vec::new();
@@ -69,10 +99,11 @@ pub fn load(model: &str, config: &str) -> Option<Vec<Row>> {
             .clone();
         rows.push(row);
     }
-    Some(rows)
+    assert!(!rows.is_empty(), "{}: no rows", csv_path.display());
+    rows
 }
 
-fn load_evals(path: &PathBuf) -> HashMap<String, Vec<f64>> {
+fn load_evals(path: &Path) -> HashMap<String, Vec<f64>> {
     let mut rdr = csv::Reader::from_path(path).unwrap();
     let mut out: HashMap<String, Vec<(usize, f64)>> = HashMap::new();
     for rec in rdr.records() {
