@@ -281,19 +281,20 @@ fn check_random_invariants(ctx: &str, r: &Row) {
             "{ctx}"
         );
     }
-    // Per eigenvector loc_ratio ∈ [1, n] and part_ratio ∈ [1, n^¼]; variances ≥ 0.
+    // Per eigenvector loc_ratio ∈ [1, n] and part_ratio ∈ [1, n^¼]; variances ≥ 0. Every row of
+    // the reference `full` runs has both groups (eigenvalues below and above xmin), so both must
+    // be there: a missing group would otherwise skip the check.
     let n = num("M").max(num("N"));
     for g in ["bulk", "tail"] {
-        if let Some(l) = r.num(&format!("{g}_mean_loc_ratio")) {
-            assert!((1.0..=n).contains(&l), "{ctx} {g} loc_ratio {l}");
-            let p = num(&format!("{g}_mean_part_ratio"));
-            assert!(
-                (1.0..=n.powf(0.25) + 1e-12).contains(&p),
-                "{ctx} {g} part_ratio {p}"
-            );
-            for s in ["vec_entropy", "loc_ratio", "part_ratio"] {
-                assert!(num(&format!("{g}_var_{s}")) >= 0.0, "{ctx}");
-            }
+        let l = num(&format!("{g}_mean_loc_ratio"));
+        assert!((1.0..=n).contains(&l), "{ctx} {g} loc_ratio {l}");
+        let p = num(&format!("{g}_mean_part_ratio"));
+        assert!(
+            (1.0..=n.powf(0.25) + 1e-12).contains(&p),
+            "{ctx} {g} part_ratio {p}"
+        );
+        for s in ["vec_entropy", "loc_ratio", "part_ratio"] {
+            assert!(num(&format!("{g}_var_{s}")) >= 0.0, "{ctx}");
         }
     }
 }
