@@ -111,11 +111,8 @@ fn run_config(config: &str, mp: bool, detx: bool) -> usize {
     let clip = config == "clip_xmax";
     let mut errs = Errors::default();
     let mut rows_seen = 0;
-    for model in MODELS {
-        let Some(rows) = reference::load(model, config) else {
-            continue;
-        };
-        for row in &rows {
+    for model in MODELS.into_iter().filter(|m| reference::has(m, config)) {
+        for row in &reference::load(model, config) {
             let c = ctx(model, config, row);
             let fit = fits::fit_power_law(&row.evals, &opts);
             check_pl(&mut errs, &c, row, &fit, clip);
@@ -175,7 +172,6 @@ fn nature2021_config() {
 
 fn row_of(model: &str, config: &str, key: &str) -> Row {
     reference::load(model, config)
-        .unwrap()
         .into_iter()
         .find(|r| r.key() == key)
         .unwrap()

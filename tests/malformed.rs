@@ -198,7 +198,7 @@ fn external_data_bounds_and_keys_are_checked() {
 #[test]
 fn structural_problems() {
     let dir = tempfile::tempdir().unwrap();
-    // A value defined twice in one graph (§3.4): reported, not guessed.
+    // A value defined twice in one graph (onnx-weights.md §3.4): reported, not guessed.
     let m = Graph::new("g")
         .input("x")
         .init(f32_raw("w", &[2, 2], &iota(4)))

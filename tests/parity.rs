@@ -1,20 +1,21 @@
-//! Parity with WeightWatcher 0.7.7 on the shared reference models (reference README §5).
+//! Parity with WeightWatcher 0.7.7 on the reference models of `tests/data/ww-0.7.7` (reference
+//! README §5).
 //!
 //! Every `<model>__<config>.csv` is reproduced from the ONNX file with WW's initializer scan and
 //! `compat: ww-0.7.7`; eigenvalues are compared with `__evals.csv`, every deterministic column
 //! with the CSV, and the summaries with `summary.json`.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use tailwatch::schema::Column;
+mod common;
 
+use std::collections::HashMap;
+use std::path::Path;
+
+use common::data;
+use common::reference::{self, REL, rel_err};
 use tailwatch::analysis::{ModelAnalysis, analyze_file};
 use tailwatch::metrics::row::{Row, Value};
 use tailwatch::options::{AnalysisOptions, AnalysisOverrides, Compat, Eigensolver, Preset};
-
-fn reference_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/ww-0.7.7")
-}
+use tailwatch::schema::Column;
 
 /// WW's kwargs for each config (reference README §3) as tailwatch options.
 fn config_overrides(config: &str) -> &'static str {
@@ -123,10 +124,45 @@ fn our_key(r: &Row) -> String {
     }
 }
 
-/// Largest relative error seen per column, for the report printed by the test.
-type Worst = HashMap<String, f64>;
+/// The asserted relative bound of `col` under `solver`: `REL` (1e-12, what README.md promises)
+/// unless a measured reason says otherwise. The closest column to `REL` is D, measured up to
+/// 6.1e-13 (cnn_conv2d, SVD solver); most columns stay below 6e-14.
+fn bound(col: &str, solver: Eigensolver) -> f64 {
+    match (col, solver) {
+        // `sv_min` is the square root of the smallest eigenvalue. With the Gram solver eigenvalues
+        // carry ~ε·λ_max absolute error, so small ones lose relative accuracy as ε·λ_max/λ
+        // (reference README §5: cnn conv4's 8.37e-6 next to λ_max 36.7 is off by 3.4e-11
+        // relative). Measured on sv_min: 1.7e-11 relative (cnn conv4, 2.9e-3 next to
+        // sv_max 6.06, i.e. 8e-15·sv_max absolute). The SVD solver meets REL.
+        ("sv_min", Eigensolver::Gram) => 5e-11,
+        _ => REL,
+    }
+}
 
-fn compare_cell(ctx: &str, col: &str, want: &str, got: Option<&Value>, worst: &mut Worst) {
+/// Eigenvalues: each within `REL` relative. The Gram solver's error is ~ε·λ_max absolute, so
+/// its small eigenvalues may instead be within `EVAL_ABS_OF_MAX`·λ_max absolute (cnn conv4's
+/// 8.37e-6 next to λ_max 36.7 is off by 3.4e-11 relative, 2e-15·λ_max absolute). Measured worst
+/// over all runs: SVD 1.2e-13 relative (2.4e-14·λ_max absolute); Gram 4.4e-15·λ_max absolute.
+const EVAL_ABS_OF_MAX: f64 = 1e-12;
+
+/// Worst error measured per (solver, column), printed by every parity test.
+type Worst = std::collections::BTreeMap<(String, String), f64>;
+
+fn record(worst: &mut Worst, solver: Eigensolver, col: &str, err: f64) {
+    let e = worst
+        .entry((format!("{solver:?}"), col.to_string()))
+        .or_insert(0.0);
+    *e = e.max(err);
+}
+
+fn compare_cell(
+    ctx: &str,
+    col: &str,
+    want: &str,
+    got: Option<&Value>,
+    solver: Eigensolver,
+    worst: &mut Worst,
+) {
     let got_text = got.map(|v| v.to_csv()).unwrap_or_default();
     if EXACT.contains(&col) {
         let same = match (want.parse::<f64>(), got.and_then(Value::as_f64)) {
@@ -141,20 +177,25 @@ fn compare_cell(ctx: &str, col: &str, want: &str, got: Option<&Value>, worst: &m
             let g = got
                 .and_then(Value::as_f64)
                 .unwrap_or_else(|| panic!("{ctx} {col}: want {want}, got {got_text:?}"));
-            let rel = if w == 0.0 {
-                g.abs()
-            } else {
-                ((g - w) / w).abs()
-            };
-            let e = worst.entry(col.to_string()).or_insert(0.0);
-            *e = e.max(rel);
-            assert!(rel <= 1e-6, "{ctx} {col}: want {w}, got {g} (rel {rel:e})");
+            let err = rel_err(g, w);
+            record(worst, solver, col, err);
+            let b = bound(col, solver);
+            assert!(
+                err <= b,
+                "{ctx} {col}: want {w}, got {g} (rel {err:e} > {b:e})"
+            );
         }
         _ => assert_eq!(want, got_text, "{ctx} {col}"),
     }
 }
 
-fn check_evals(ctx: &str, a: &ModelAnalysis, evals_csv: &Path, solver: Eigensolver) {
+fn check_evals(
+    ctx: &str,
+    a: &ModelAnalysis,
+    evals_csv: &Path,
+    solver: Eigensolver,
+    worst: &mut Worst,
+) {
     let mut want: HashMap<String, Vec<f64>> = HashMap::new();
     for r in read_csv(evals_csv) {
         want.entry(r["key"].clone())
@@ -167,28 +208,32 @@ fn check_evals(ctx: &str, a: &ModelAnalysis, evals_csv: &Path, solver: Eigensolv
         assert_eq!(w.len(), e.evals.len(), "{ctx} {}: count", e.key);
         let top = w.last().copied().unwrap_or(0.0);
         for (x, y) in w.iter().zip(&e.evals) {
+            let rel = ((x - y) / x).abs();
+            let abs = (x - y).abs() / top;
             let ok = match solver {
-                Eigensolver::Svd => ((x - y) / x).abs() <= 1e-9,
-                Eigensolver::Gram => ((x - y) / x).abs() <= 1e-9 || (x - y).abs() <= 1e-12 * top,
+                Eigensolver::Svd => rel <= REL,
+                Eigensolver::Gram => rel <= REL || abs <= EVAL_ABS_OF_MAX,
                 // Not a parity solver (opt-in, f32 Gram): ~1e-7·λ_max absolute.
-                Eigensolver::Gram32 => (x - y).abs() <= 1e-6 * top,
+                Eigensolver::Gram32 => abs <= 1e-6,
             };
             assert!(ok, "{ctx} {}: eigenvalue {x} vs {y}", e.key);
+            record(worst, solver, "eigenvalue (rel)", rel);
+            record(worst, solver, "eigenvalue (abs/λ_max)", abs);
         }
     }
 }
 
 fn check_run(model: &str, config: &str, solver: Eigensolver, worst: &mut Worst) -> usize {
-    let dir = reference_dir();
-    let csv = dir.join(format!("{model}__{config}.csv"));
+    let csv = data::reference(&format!("{model}__{config}.csv"));
     let opts = compat_options(config, solver);
-    let a = analyze_file(&dir.join(format!("{model}.onnx")), &opts).unwrap();
+    let a = analyze_file(&data::reference(&format!("{model}.onnx")), &opts).unwrap();
     let ctx = format!("{model}__{config} ({solver:?})");
     check_evals(
         &ctx,
         &a,
-        &dir.join(format!("{model}__{config}__evals.csv")),
+        &data::reference(&format!("{model}__{config}__evals.csv")),
         solver,
+        worst,
     );
     let want = read_csv(&csv);
     assert_eq!(want.len(), a.rows.len(), "{ctx}: rows");
@@ -203,33 +248,27 @@ fn check_run(model: &str, config: &str, solver: Eigensolver, worst: &mut Worst) 
                 assert!(got.get(column(col)).is_some(), "{ctx} {key}: missing {col}");
                 continue;
             }
-            if config == "tpl"
-                && [
-                    "alpha",
-                    "xmin",
-                    "D",
-                    "sigma",
-                    "Lambda",
-                    "num_pl_spikes",
-                    "alpha_weighted",
-                    "log_alpha_norm",
-                    "warning",
-                ]
-                .contains(&col.as_str())
-            {
-                continue; // TPL: bit parity not required (methods.md §6.3), checked below
-            }
-            compare_cell(&format!("{ctx} {key}"), col, v, got.get(column(col)), worst);
+            compare_cell(
+                &format!("{ctx} {key}"),
+                col,
+                v,
+                got.get(column(col)),
+                solver,
+                worst,
+            );
         }
         if config == "full" {
             check_random_invariants(&format!("{ctx} {key}"), got);
         }
         if config == "tpl" {
+            // The TPL columns are compared like the others above: methods.md §6.3 does not
+            // promise bit parity for TPL, but this run meets REL (measured ≤ 4.7e-14). What
+            // §6.3 does require holds as well:
             assert!(got.num(Column::Lambda).unwrap() > 0.0, "{ctx} Lambda");
             assert!(got.num(Column::Alpha).unwrap() >= 1.0, "{ctx} alpha");
         }
     }
-    check_summary(&ctx, model, config, &a);
+    check_summary(&ctx, model, config, &a, solver, worst);
     want.len()
 }
 
@@ -259,52 +298,63 @@ fn check_random_invariants(ctx: &str, r: &Row) {
             "{ctx}"
         );
     }
-    // Per eigenvector loc_ratio ∈ [1, n] and part_ratio ∈ [1, n^¼]; variances ≥ 0.
+    // Per eigenvector loc_ratio ∈ [1, n] and part_ratio ∈ [1, n^¼]; variances ≥ 0. Every row of
+    // the reference `full` runs has both groups (eigenvalues below and above xmin), so both must
+    // be there: a missing group would otherwise skip the check.
     let n = num("M").max(num("N"));
     for g in ["bulk", "tail"] {
-        if let Some(l) = r.num(column(&format!("{g}_mean_loc_ratio"))) {
-            assert!((1.0..=n).contains(&l), "{ctx} {g} loc_ratio {l}");
-            let p = num(&format!("{g}_mean_part_ratio"));
-            assert!(
-                (1.0..=n.powf(0.25) + 1e-12).contains(&p),
-                "{ctx} {g} part_ratio {p}"
-            );
-            for s in ["vec_entropy", "loc_ratio", "part_ratio"] {
-                assert!(num(&format!("{g}_var_{s}")) >= 0.0, "{ctx}");
-            }
+        let l = num(&format!("{g}_mean_loc_ratio"));
+        assert!((1.0..=n).contains(&l), "{ctx} {g} loc_ratio {l}");
+        let p = num(&format!("{g}_mean_part_ratio"));
+        assert!(
+            (1.0..=n.powf(0.25) + 1e-12).contains(&p),
+            "{ctx} {g} part_ratio {p}"
+        );
+        for s in ["vec_entropy", "loc_ratio", "part_ratio"] {
+            assert!(num(&format!("{g}_var_{s}")) >= 0.0, "{ctx}");
         }
     }
 }
 
-fn check_summary(ctx: &str, model: &str, config: &str, a: &ModelAnalysis) {
+fn check_summary(
+    ctx: &str,
+    model: &str,
+    config: &str,
+    a: &ModelAnalysis,
+    solver: Eigensolver,
+    worst: &mut Worst,
+) {
     let file = if config == "nature2021" {
         "summary_nature2021.json"
     } else {
         "summary.json"
     };
-    let text = std::fs::read_to_string(reference_dir().join(file)).unwrap();
+    let text = std::fs::read_to_string(data::reference(file)).unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let Some(run) = json["runs"].get(format!("{model}__{config}")) else {
-        return;
-    };
-    for (metric, want) in run["summary"].as_object().unwrap() {
+    let run = json["runs"]
+        .get(format!("{model}__{config}"))
+        .unwrap_or_else(|| panic!("{ctx}: {file} has no run {model}__{config}"));
+    let metrics = run["summary"].as_object().unwrap();
+    assert!(!metrics.is_empty(), "{ctx}: {file} has an empty summary");
+    for (metric, want) in metrics {
         let w = want.as_f64().unwrap();
         let g = a
             .summary
             .get(column(metric))
             .unwrap_or_else(|| panic!("{ctx}: summary {metric}"));
-        if config == "tpl" && metric.contains("alpha") {
-            continue;
-        }
+        let col = format!("summary {metric}");
+        let err = rel_err(g, w);
+        record(worst, solver, &col, err);
         assert!(
-            ((g - w) / w).abs() <= 1e-6,
-            "{ctx}: summary {metric} want {w} got {g}"
+            err <= REL,
+            "{ctx}: {col} want {w} got {g} (rel {err:e} > {REL:e})"
         );
     }
 }
 
-fn configs_of(model: &str) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(reference_dir())
+/// The runs of `model` found in the reference folder, by file name.
+fn configs_in_folder(model: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(data::reference_dir())
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter_map(|f| {
@@ -318,16 +368,30 @@ fn configs_of(model: &str) -> Vec<String> {
     v
 }
 
+/// The fixed list of runs that `check_model` compares is exactly what the folder holds: a run
+/// added to the folder but not to the list would otherwise go unchecked.
+#[test]
+fn configs_match_the_folder() {
+    for model in reference::MODELS {
+        assert_eq!(
+            configs_in_folder(model),
+            reference::configs(model),
+            "{model}"
+        );
+    }
+}
+
 fn check_model(model: &str) {
     let mut worst = Worst::new();
     let mut rows = 0;
-    for config in configs_of(model) {
-        rows += check_run(model, &config, Eigensolver::Gram, &mut worst);
-        rows += check_run(model, &config, Eigensolver::Svd, &mut worst);
+    for config in reference::configs(model) {
+        rows += check_run(model, config, Eigensolver::Gram, &mut worst);
+        rows += check_run(model, config, Eigensolver::Svd, &mut worst);
     }
-    let mut w: Vec<_> = worst.into_iter().collect();
-    w.sort_by(|a, b| a.0.cmp(&b.0));
-    eprintln!("{model}: {rows} rows compared; largest relative errors: {w:?}");
+    eprintln!("{model}: {rows} rows compared; worst error per solver and column:");
+    for ((solver, col), e) in &worst {
+        eprintln!("  {solver:<4} {col:<32} {e:.2e}");
+    }
     assert!(rows > 0);
 }
 

@@ -1,16 +1,14 @@
-//! `describe` on the shared reference models and the mnist-vgg-mini family (run the binary).
+//! `describe` on the reference models of `tests/data/ww-0.7.7` and the mnist-vgg-mini family
+//! (run the binary).
+
+mod common;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
+use common::data;
 use serde_json::Value;
-
-fn shared(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
-        .join(p)
-}
 
 fn run(args: &[&str]) -> String {
     let out = Command::cargo_bin("tailwatch")
@@ -45,10 +43,9 @@ const MODELS: [&str; 4] = ["mlp_gemm", "mlp_matmul", "cnn_conv2d", "quirks"];
 #[test]
 fn initializer_scan_matches_weightwatcher_describe() {
     for m in MODELS {
-        let model = shared(&format!("reference/ww-0.7.7/{m}.onnx"));
+        let model = data::reference(&format!("{m}.onnx"));
         let want = csv_rows(
-            &std::fs::read_to_string(shared(&format!("reference/ww-0.7.7/{m}__describe.csv")))
-                .unwrap(),
+            &std::fs::read_to_string(data::reference(&format!("{m}__describe.csv"))).unwrap(),
         );
         let got = csv_rows(&run(&[
             "describe",
@@ -118,7 +115,7 @@ fn s(
 
 #[test]
 fn native_mode_lists_the_op_aware_layers() {
-    let doc = json(&shared("reference/ww-0.7.7/quirks.onnx"), &[]);
+    let doc = json(&data::reference("quirks.onnx"), &[]);
     assert_eq!(
         summary(&doc),
         vec![
@@ -140,7 +137,7 @@ fn native_mode_lists_the_op_aware_layers() {
     assert_eq!(doc["model"]["ir_version"], 14);
     assert_eq!(doc["model"]["sha256"].as_str().unwrap().len(), 64);
 
-    let doc = json(&shared("reference/ww-0.7.7/mlp_matmul.onnx"), &[]);
+    let doc = json(&data::reference("mlp_matmul.onnx"), &[]);
     assert_eq!(
         summary(&doc),
         vec![
@@ -156,7 +153,7 @@ fn native_mode_lists_the_op_aware_layers() {
             .iter()
             .all(|l| l["op"] == "MatMul")
     );
-    let doc = json(&shared("reference/ww-0.7.7/mlp_gemm.onnx"), &[]);
+    let doc = json(&data::reference("mlp_gemm.onnx"), &[]);
     assert_eq!(
         summary(&doc),
         vec![
@@ -165,7 +162,7 @@ fn native_mode_lists_the_op_aware_layers() {
             s(2, "fc3.weight", "dense", 256, 10, 1),
         ]
     );
-    let doc = json(&shared("reference/ww-0.7.7/cnn_conv2d.onnx"), &[]);
+    let doc = json(&data::reference("cnn_conv2d.onnx"), &[]);
     assert_eq!(
         summary(&doc),
         vec![
@@ -178,7 +175,7 @@ fn native_mode_lists_the_op_aware_layers() {
     );
     // compat ww-0.7.7 in native mode reproduces the Q1 swap on conv_even.
     let doc = json(
-        &shared("reference/ww-0.7.7/quirks.onnx"),
+        &data::reference("quirks.onnx"),
         &["--set", "compat=ww-0.7.7"],
     );
     let l0 = &doc["layers"][0];
@@ -201,14 +198,14 @@ fn channels(arch: &str) -> Vec<u64> {
 
 #[test]
 fn mnist_vgg_family_matches_conv_and_gemm_counts() {
-    let text = std::fs::read_to_string(shared("data/mnist-vgg-mini/errors.csv")).unwrap();
+    let text = std::fs::read_to_string(data::mnist_vgg("errors.csv")).unwrap();
     let rows: Vec<_> = csv_rows(&text)
         .into_iter()
         .filter(|r| !r["file"].is_empty())
         .collect();
     assert_eq!(rows.len(), 14);
     for r in rows {
-        let doc = json(&shared(&format!("data/mnist-vgg-mini/{}", r["file"])), &[]);
+        let doc = json(&data::mnist_vgg(&r["file"]), &[]);
         let layers = summary(&doc);
         let convs: Vec<_> = layers.iter().filter(|l| l.2 == "conv2d").collect();
         let dense: Vec<_> = layers.iter().filter(|l| l.2 == "dense").collect();
@@ -253,7 +250,7 @@ fn mnist_vgg_family_matches_conv_and_gemm_counts() {
 
 #[test]
 fn table_and_csv_formats_work_and_logs_stay_off_stdout() {
-    let model = shared("reference/ww-0.7.7/cnn_conv2d.onnx");
+    let model = data::reference("cnn_conv2d.onnx");
     let t = run(&["-v", "describe", model.to_str().unwrap()]);
     assert!(t.contains("conv1.weight") && t.contains("5 weight layers"));
     let c = run(&["-v", "describe", model.to_str().unwrap(), "--format", "csv"]);

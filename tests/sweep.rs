@@ -7,6 +7,8 @@
 //! `site-packages/onnx/backend/test/data`). Bounds: `TAILWATCH_SWEEP_SECS` (default 120) per
 //! file and `TAILWATCH_SWEEP_MEM_MB` (default 8192) of address space per process.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -23,10 +25,8 @@ enum Outcome {
 }
 
 fn onnx_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let mut entries: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -142,7 +142,9 @@ fn every_model_is_analysed_or_cleanly_rejected() {
         sweep(&files, tmp.path());
         return;
     }
-    onnx_files(Path::new("fixtures"), &mut files);
+    onnx_files(&common::data::repo_file("fixtures"), &mut files);
+    // The shipped MNIST VGG family: 8 architectures and 5 more trajectory checkpoints.
+    assert_eq!(files.len(), 13, "fixtures: {files:?}");
     let seeds = tmp.path().join("seeds");
     std::fs::create_dir(&seeds).unwrap();
     std::fs::write(seeds.join("w.bin"), vec![0x3c; 4096]).unwrap();

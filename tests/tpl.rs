@@ -54,7 +54,7 @@ fn check(ctx: &str, fit: &PowerLawFit, row: &Row) {
 
 #[test]
 fn tpl_reproduces_powerlaw_on_mlp_gemm() {
-    let rows = reference::load("mlp_gemm", "tpl").unwrap();
+    let rows = reference::load("mlp_gemm", "tpl");
     assert_eq!(rows.len(), 3);
     let opts = tpl_options(FitKind::TruncatedPowerLaw);
     // WW needs 63 s for these three layers; the speed is measured in benches/, not here.
@@ -69,7 +69,7 @@ fn e_tpl_on_mlp_gemm() {
     // powerlaw 1.5: Fit(nz, xmin=(log10(0.95 p), 1.5 p), distribution = xmin_distribution =
     // 'truncated_power_law') with p the histogram peak of §6.2 lands on the same xmin, alpha,
     // Lambda and D as plain TPL for all three layers (the peak range contains the TPL xmin).
-    let rows = reference::load("mlp_gemm", "tpl").unwrap();
+    let rows = reference::load("mlp_gemm", "tpl");
     for fit_kind in [
         FitKind::ExtendedTruncatedPowerLaw,
         FitKind::TruncatedPowerLaw,
@@ -129,7 +129,7 @@ fn tpl_with_forced_xmax() {
             d: 0.1146014272046883,
         },
     ];
-    let rows = reference::load("mlp_gemm", "tpl").unwrap();
+    let rows = reference::load("mlp_gemm", "tpl");
     let mut opts = tpl_options(FitKind::TruncatedPowerLaw);
     opts.xmax = tailwatch::options::Xmax::Force;
     for e in &want {
@@ -153,7 +153,7 @@ fn e_tpl_with_a_narrow_peak_range() {
         lambda: 0.3283172000287241,
         d: 0.1258837862720245,
     };
-    let rows = reference::load("mlp_gemm", "tpl").unwrap();
+    let rows = reference::load("mlp_gemm", "tpl");
     let row = rows.iter().find(|r| r.key() == e.key).unwrap();
     let mut opts = tpl_options(FitKind::ExtendedTruncatedPowerLaw);
     opts.xmin_max = Some(1.2);

@@ -22,5 +22,6 @@ fn degenerate_inputs() {
     assert_eq!(detx(&[], false).detx_num, 0);
     assert_eq!(detx(&[1.0], false).detx_num, 0);
     assert_eq!(detx(&[2.0; 5], true).detx_num, 0);
-    let _ = detx(&[f64::NAN, 1.0], false);
+    // NaN fails the x_0 < x_{n−1} test of methods.md §11: no tail, and no panic.
+    assert_eq!(detx(&[f64::NAN, 1.0], false).detx_num, 0);
 }

@@ -1,12 +1,41 @@
 //! Reads the WeightWatcher 0.7.7 reference files: per-config detail CSVs and their eigenvalues.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::Path;
+
+use super::data;
 
 pub const MODELS: [&str; 4] = ["mlp_gemm", "mlp_matmul", "cnn_conv2d", "quirks"];
 
-pub fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/ww-0.7.7")
+/// The runs every model has (reference README §3).
+const COMMON_CONFIGS: [&str; 6] = [
+    "clip_xmax",
+    "default",
+    "full",
+    "mp_fit",
+    "nature2021",
+    "seed_nb",
+];
+
+/// The runs that exist for mlp_gemm only.
+const MLP_GEMM_ONLY: [&str; 3] = ["pl_powerlaw", "tpl", "xmin_peak"];
+
+/// The configs the reference folder holds for `model`, sorted. The list is fixed here rather than
+/// read from the folder, so that a missing file fails the test that reads it instead of shrinking
+/// what is compared; `configs_match_the_folder` (in `tests/parity.rs`) checks the other way.
+pub fn configs(model: &str) -> Vec<&'static str> {
+    assert!(MODELS.contains(&model), "unknown reference model {model}");
+    let mut v: Vec<&str> = COMMON_CONFIGS.to_vec();
+    if model == "mlp_gemm" {
+        v.extend(MLP_GEMM_ONLY);
+    }
+    v.sort();
+    v
+}
+
+/// Whether the reference folder has a `<model>__<config>.csv` run (by the fixed list).
+pub fn has(model: &str, config: &str) -> bool {
+    configs(model).contains(&config)
 }
 
 /// One CSV row: column name → raw cell text (empty for NaN/None).
@@ -42,13 +71,14 @@ impl Row {
     }
 }
 
-/// Every row of `<model>__<config>.csv` with its eigenvalues; None if the file does not exist.
-pub fn load(model: &str, config: &str) -> Option<Vec<Row>> {
-    let csv_path = dir().join(format!("{model}__{config}.csv"));
-    if !csv_path.exists() {
-        return None;
-    }
-    let evals = load_evals(&dir().join(format!("{model}__{config}__evals.csv")));
+/// Every row of `<model>__<config>.csv` with its eigenvalues; a missing file fails the test.
+pub fn load(model: &str, config: &str) -> Vec<Row> {
+    assert!(
+        has(model, config),
+        "the reference has no run {model}__{config}"
+    );
+    let csv_path = data::reference(&format!("{model}__{config}.csv"));
+    let evals = load_evals(&data::reference(&format!("{model}__{config}__evals.csv")));
     let mut rdr = csv::Reader::from_path(&csv_path).unwrap();
     let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
     let mut rows = Vec::new();
@@ -69,10 +99,11 @@ pub fn load(model: &str, config: &str) -> Option<Vec<Row>> {
             .clone();
         rows.push(row);
     }
-    Some(rows)
+    assert!(!rows.is_empty(), "{}: no rows", csv_path.display());
+    rows
 }
 
-fn load_evals(path: &PathBuf) -> HashMap<String, Vec<f64>> {
+fn load_evals(path: &Path) -> HashMap<String, Vec<f64>> {
     let mut rdr = csv::Reader::from_path(path).unwrap();
     let mut out: HashMap<String, Vec<(usize, f64)>> = HashMap::new();
     for rec in rdr.records() {
@@ -89,6 +120,21 @@ fn load_evals(path: &PathBuf) -> HashMap<String, Vec<f64>> {
         .collect()
 }
 
+/// The parity bound of README.md: WeightWatcher's value within 1e-12 relative, asserted as
+/// `|got − want| ≤ REL·max(|want|, ABS_FLOOR)` (see `rel_err`).
+pub const REL: f64 = 1e-12;
+
+/// Below this magnitude the bound is absolute (REL·ABS_FLOOR = 1e-15). On the reference files it
+/// only matters for values that are exactly 0 (`bulk_min` of a Q = 1 row, where (1 − 1/√Q)² = 0):
+/// the smallest non-zero value of a compared float column is 2.9e-3 (cnn conv4 `sv_min`), so no
+/// non-zero comparison is loosened by the floor.
+pub const ABS_FLOOR: f64 = 1e-3;
+
+/// Relative error with the absolute floor `ABS_FLOOR`.
+pub fn rel_err(got: f64, want: f64) -> f64 {
+    (got - want).abs() / want.abs().max(ABS_FLOOR)
+}
+
 /// Largest relative error seen per column, for the report.
 #[derive(Default)]
 pub struct Errors {
@@ -97,20 +143,16 @@ pub struct Errors {
 }
 
 impl Errors {
-    /// Compare `got` with `want` to 1e-6 relative (absolute near zero); record the error.
+    /// Compare `got` with `want` to `REL` (with the `ABS_FLOOR` of `rel_err`); record the error.
     pub fn close(&mut self, ctx: &str, col: &str, got: Option<f64>, want: Option<f64>) {
         self.compared += 1;
         match (got, want) {
             (None, None) => {}
             (Some(g), Some(w)) => {
-                let err = if w == 0.0 {
-                    g.abs()
-                } else {
-                    ((g - w) / w).abs()
-                };
+                let err = rel_err(g, w);
                 assert!(
-                    err <= 1e-6,
-                    "{ctx} {col}: got {g:e}, want {w:e} (rel err {err:e})"
+                    err <= REL,
+                    "{ctx} {col}: got {g:e}, want {w:e} (rel err {err:e} > {REL:e})"
                 );
                 let e = self.max.entry(col.to_string()).or_insert(0.0);
                 *e = e.max(err);
