@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use tailwatch::error::{Error, Result};
 use tailwatch::options::{AnalysisConfig, AnalysisOptions, AnalysisOverrides, Preset};
-use tailwatch::schema::Column;
+use tailwatch::schema::{Column, ModelStatus};
 use tailwatch::study::shard;
 use tailwatch::{onnx, report, weights};
 
@@ -35,9 +35,9 @@ pub struct Cli {
 enum Command {
     /// List the weight layers of a model (no spectra).
     Describe(DescribeArgs),
-    /// Analyse one model: ESDs, power-law and MP fits, per-layer metrics and the summary.
+    /// Analyze one model: ESDs, power-law and MP fits, per-layer metrics and the summary.
     Analyze(AnalyzeArgs),
-    /// Run a study file: analyse a family of models and correlate their metrics with errors.
+    /// Run a study file: analyze a family of models and correlate their metrics with errors.
     Study(StudyArgs),
     /// Release gate: judge a model against a gate file's rules. Exit 0 pass, 1 a rule failed,
     /// 2 something could not be evaluated.
@@ -50,7 +50,7 @@ struct GateArgs {
     gate: PathBuf,
     /// The ONNX model to judge.
     model: PathBuf,
-    /// Baseline model for baseline rules, analysed with the gate's options.
+    /// Baseline model for baseline rules, analyzed with the gate's options.
     #[arg(long, conflicts_with = "baseline_report")]
     baseline: Option<PathBuf>,
     /// Baseline as an analysis.json written by `tailwatch analyze` with the gate's options.
@@ -90,7 +90,7 @@ struct StudyArgs {
     stages: Option<Vec<String>>,
     #[command(flatten)]
     limits: LimitArgs,
-    /// Analyse only shard K of N (models i with i mod N = K−1); writes saved analyses and
+    /// Analyze only shard K of N (models i with i mod N = K−1); writes saved analyses and
     /// shards/K-of-N.json, no report. Combine shards with --merge.
     #[arg(long, value_name = "K/N", conflicts_with = "merge")]
     shard: Option<String>,
@@ -104,7 +104,7 @@ struct StudyArgs {
 #[derive(clap::Args, Debug)]
 pub struct LimitArgs {
     /// Per-layer memory budget in bytes (f64 copy + Gram); a larger layer gets status
-    /// `over_budget` and the rest of the model is analysed. Default 4 GiB.
+    /// `over_budget` and the rest of the model is analyzed. Default 4 GiB.
     #[arg(long, value_name = "BYTES")]
     max_layer_bytes: Option<u64>,
     /// Per-model budget in bytes for all declared tensor data (inline and external); a larger
@@ -366,7 +366,7 @@ fn study(a: &StudyArgs) -> Result<ExitCode> {
             .map(|m| m.name.as_str())
             .collect();
         eprintln!(
-            "tailwatch: error: study incomplete, {} model(s) could not be analysed: {}",
+            "tailwatch: error: study incomplete, {} model(s) could not be analyzed: {}",
             failed.len(),
             failed.join(", ")
         );
@@ -382,10 +382,18 @@ fn print_study_result(o: &tailwatch::study::StudyOutcome) {
         );
         return;
     }
-    let analysed = o.models.iter().filter(|m| m.status == "analysed").count();
-    let reused = o.models.iter().filter(|m| m.status == "reused").count();
+    let analyzed = o
+        .models
+        .iter()
+        .filter(|m| m.status == ModelStatus::Analyzed)
+        .count();
+    let reused = o
+        .models
+        .iter()
+        .filter(|m| m.status == ModelStatus::Reused)
+        .count();
     eprintln!(
-        "{} models ({analysed} analysed, {reused} reused) in {:.1} s → {}",
+        "{} models ({analyzed} analyzed, {reused} reused) in {:.1} s → {}",
         o.models.len(),
         o.seconds,
         o.out_dir.display()
@@ -458,7 +466,7 @@ mod progress {
             self.layers.set_length(total as u64);
             self.layers.set_position(done as u64);
         }
-        fn model_finished(&self, _name: &str, _status: &str) {
+        fn model_finished(&self, _name: &str, _status: tailwatch::schema::ModelStatus) {
             self.models.inc(1);
         }
     }

@@ -2,7 +2,7 @@
 //!
 //! Exit codes are part of the CLI contract: 0 success, 1 a failed gate, 2 anything that could not
 //! be read, parsed or evaluated. A per-layer problem (NaN weights, an unsupported dtype) is never an
-//! `Error`: it becomes a layer status so that the rest of the model is still analysed.
+//! `Error`: it becomes a layer status so that the rest of the model is still analyzed.
 
 use std::path::{Path, PathBuf};
 

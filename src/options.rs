@@ -295,9 +295,9 @@ options! {
     xmin_peak_bounds: Option<[f64; 2]> = None,
     /// Upper bound of xmin_peak's candidate range (default 1.5·peak).
     xmin_max: Option<f64> = None,
-    /// [EXT] analyse diag(γ/σ)·W for convs followed by BatchNormalization (onnx-weights.md §6).
+    /// [EXT] analyze diag(γ/σ)·W for convs followed by BatchNormalization (onnx-weights.md §6).
     fold_bn: bool = false,
-    /// [EXT] analyse LSTM/GRU/RNN gate matrices (onnx-weights.md §2.5).
+    /// [EXT] analyze LSTM/GRU/RNN gate matrices (onnx-weights.md §2.5).
     rnn: bool = false,
 }
 

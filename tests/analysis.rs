@@ -166,7 +166,7 @@ fn a_gaussian_matrix_has_no_heavy_tail_and_fits_the_mp_bulk() {
 }
 
 #[test]
-fn degenerate_weights_get_a_status_and_the_rest_is_analysed() {
+fn degenerate_weights_get_a_status_and_the_rest_is_analyzed() {
     let dir = tempfile::tempdir().unwrap();
     let good = heavy_tailed(64 * 32, 4);
     let zeros = vec![0f32; 64 * 32];
@@ -207,7 +207,7 @@ fn degenerate_weights_get_a_status_and_the_rest_is_analysed() {
     assert_eq!(a.summary.get(Column::Alpha), by("good").num(Column::Alpha));
 }
 
-/// analysis.json of `p` analysed on a pool of `threads` threads.
+/// analysis.json of `p` analyzed on a pool of `threads` threads.
 fn analysis_json_with_threads(p: &Path, o: &AnalysisOptions, threads: usize) -> String {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

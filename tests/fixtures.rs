@@ -845,6 +845,6 @@ fn rnn_hidden_size_is_checked_when_rnn_weights_are_read() {
         ),
         "{e}"
     );
-    // Gate matrices are not analysed by default, and the attribute is then not read.
+    // Gate matrices are not analyzed by default, and the attribute is then not read.
     assert!(extract(&m, &[]).layers.is_empty());
 }

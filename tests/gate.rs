@@ -231,7 +231,7 @@ fn a_coarse_quantization_fails_norm_rules_against_model_and_report_baselines() {
          \x20 - { name: no-regression, baseline: alpha_weighted, max_increase_relative: 0.05 }\n",
     );
     let base = fixture("vgg11_bn_mini");
-    // The baseline as a saved report, analysed with the gate's options.
+    // The baseline as a saved report, analyzed with the gate's options.
     let rep = dir.path().join("base");
     let a = cli(&[
         "analyze",
@@ -267,7 +267,7 @@ fn a_coarse_quantization_fails_norm_rules_against_model_and_report_baselines() {
         let same = cli(&["gate", s(&gf), s(&base), flag.0, s(flag.1)]);
         assert_eq!(same.code, 0, "{}{}", same.stdout, same.stderr);
     }
-    // A report analysed with other options is not comparable: exit 2.
+    // A report analyzed with other options is not comparable: exit 2.
     let other = dir.path().join("other");
     assert_eq!(cli(&["analyze", s(&base), "--out", s(&other)]).code, 0);
     let out = cli(&[

@@ -1,4 +1,4 @@
-//! Robustness sweep: every `.onnx` file under a directory is either analysed (exit 0) or rejected
+//! Robustness sweep: every `.onnx` file under a directory is either analyzed (exit 0) or rejected
 //! with a clear, classified error (exit 2, `tailwatch: error: … [class]`), within a time and a
 //! memory bound, never a panic, abort, signal or hang.
 //!
@@ -19,7 +19,7 @@ use tailwatch::testkit::{seed_models, write};
 
 #[derive(Debug)]
 enum Outcome {
-    Analysed,
+    Analyzed,
     Rejected(String),
     Failed(String),
 }
@@ -44,7 +44,7 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// Analyse one file in a child process under an address-space limit and a wall-clock limit.
+/// Analyze one file in a child process under an address-space limit and a wall-clock limit.
 fn run_one(model: &Path, out: &Path, secs: u64, mem_mb: u64) -> Outcome {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tailwatch"));
     cmd.args(["-q", "analyze"])
@@ -96,7 +96,7 @@ fn classify(code: Option<i32>, err: &str) -> Outcome {
         .unwrap_or("");
     match code {
         _ if err.contains("panicked") => Outcome::Failed(format!("panic: {last}")),
-        Some(0) => Outcome::Analysed,
+        Some(0) => Outcome::Analyzed,
         Some(2) if last.starts_with("tailwatch: error: ") => {
             // Classified model errors end in `[class]`; others (I/O) are named by their text.
             let class = last
@@ -118,7 +118,7 @@ fn sweep(files: &[PathBuf], out: &Path) -> BTreeMap<String, usize> {
     for (i, f) in files.iter().enumerate() {
         let o = run_one(f, &out.join(i.to_string()), secs, mem);
         let key = match &o {
-            Outcome::Analysed => "analysed".to_string(),
+            Outcome::Analyzed => "analyzed".to_string(),
             Outcome::Rejected(c) => format!("rejected:{c}"),
             Outcome::Failed(why) => {
                 failures.push(format!("{}: {why}", f.display()));
@@ -133,7 +133,7 @@ fn sweep(files: &[PathBuf], out: &Path) -> BTreeMap<String, usize> {
 }
 
 #[test]
-fn every_model_is_analysed_or_cleanly_rejected() {
+fn every_model_is_analyzed_or_cleanly_rejected() {
     let tmp = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     if let Some(dir) = std::env::var_os("TAILWATCH_SWEEP_DIR") {
@@ -158,6 +158,6 @@ fn every_model_is_analysed_or_cleanly_rejected() {
     files.push(cut);
     let counts = sweep(&files, &tmp.path().join("out"));
     let fixtures = files.len() - 1;
-    assert_eq!(counts.get("analysed"), Some(&fixtures), "{counts:?}");
+    assert_eq!(counts.get("analyzed"), Some(&fixtures), "{counts:?}");
     assert_eq!(counts.get("rejected:truncated"), Some(&1), "{counts:?}");
 }

@@ -158,7 +158,7 @@ pub(crate) fn finish_row(
     ))
 }
 
-/// The identity columns every row has, analysed or not.
+/// The identity columns every row has, analyzed or not.
 pub(crate) fn identity(layer: &WeightLayer, slice_id: Option<usize>, dims: &Dims) -> Row {
     let mut row = Row::default();
     row.set(Column::LayerId, layer.layer_id);

@@ -1,7 +1,7 @@
 //! The per-model pipeline: load → extract weight layers → per row: spectra, fits, metrics →
 //! summary. Big layers (`spectra::cost`) have their Gram products formed one at a time with all
 //! threads, then their eigensolves run on one thread beside the next big layer
-//! (`analyse_big_layers`); the rest run side by side over rayon. Outcomes are collected in
+//! (`analyze_big_layers`); the rest run side by side over rayon. Outcomes are collected in
 //! layer order and every path computes the same numbers, so the output does not depend on the
 //! thread count or on the schedule.
 
@@ -33,10 +33,10 @@ pub struct Timings {
     pub load_s: f64,
     pub extract_s: f64,
     /// The layers, and the file's SHA-256, which is computed beside them.
-    pub analyse_s: f64,
+    pub analyze_s: f64,
 }
 
-/// Everything known about one analysed model.
+/// Everything known about one analyzed model.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ModelAnalysis {
     pub model: ModelInfo,
@@ -48,7 +48,7 @@ pub struct ModelAnalysis {
     pub timings: Timings,
 }
 
-/// Analyse one ONNX file with the given (validated) options.
+/// Analyze one ONNX file with the given (validated) options.
 pub fn analyze_file(path: &Path, opts: &AnalysisOptions) -> Result<ModelAnalysis> {
     analyze_file_with_progress(path, opts, &Limits::default(), &|_, _| {})
 }
@@ -77,7 +77,7 @@ pub fn analyze_file_with_progress(
         (layers.par_iter().enumerate())
             .filter(|(_, l)| !big(l))
             .map(|(i, l)| {
-                let o = analyse_layer(&extraction, l, opts, Par::Seq);
+                let o = analyze_layer(&extraction, l, opts, Par::Seq);
                 tick();
                 (i, o)
             })
@@ -88,7 +88,7 @@ pub fn analyze_file_with_progress(
         || {
             model.info();
         },
-        || analyse_big_layers(&extraction, &big_layers, opts, &tick, &small_layers),
+        || analyze_big_layers(&extraction, &big_layers, opts, &tick, &small_layers),
     );
     outcomes.sort_by_key(|(i, _)| *i);
     let outcomes = outcomes.into_iter().map(|(_, o)| o).collect();
@@ -131,7 +131,7 @@ fn assemble(
         timings: Timings {
             load_s: secs(t[0], t[1]),
             extract_s: secs(t[1], t[2]),
-            analyse_s: secs(t[2], t[3]),
+            analyze_s: secs(t[2], t[3]),
         },
     }
 }
@@ -173,7 +173,7 @@ const DETACHED_GRAM_BYTES: usize = 256 << 20;
 /// sequential eigensolves do not, so that is where the small layers fill the second core.
 /// Eigenvalues do not depend on the threads (`spectra`) and the outcomes are indexed, so the
 /// result does not depend on which thread ran what.
-fn analyse_big_layers(
+fn analyze_big_layers(
     ex: &Extraction<'_>,
     big: &[(usize, &WeightLayer)],
     opts: &AnalysisOptions,
@@ -217,7 +217,7 @@ fn analyse_big_layers(
 }
 
 /// One layer: size filter, decode, then its rows. A per-layer problem becomes a row status.
-fn analyse_layer(
+fn analyze_layer(
     ex: &Extraction<'_>,
     layer: &WeightLayer,
     opts: &AnalysisOptions,

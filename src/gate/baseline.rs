@@ -18,13 +18,13 @@ const MAX_REPORT_BYTES: u64 = 256 << 20;
 /// Where the baseline comes from.
 #[derive(Clone, Debug)]
 pub enum BaselineSource {
-    /// An ONNX model, analysed with the gate's options.
+    /// An ONNX model, analyzed with the gate's options.
     Model(PathBuf),
     /// An `analysis.json` written by `tailwatch analyze`.
     Report(PathBuf),
 }
 
-/// One analysed model as the gate sees it.
+/// One analyzed model as the gate sees it.
 #[derive(Clone, Debug)]
 pub struct Evidence {
     /// The model file (as given) or the report it was read from.
@@ -34,7 +34,7 @@ pub struct Evidence {
     pub rows: Vec<Row>,
     /// Summary means and counts by name (`summary.json` layout); None = no value.
     pub summary: BTreeMap<String, Option<f64>>,
-    /// Weight layers not analysed (size filter and the like), informational.
+    /// Weight layers not analyzed (size filter and the like), informational.
     pub n_skipped: usize,
 }
 
@@ -50,12 +50,12 @@ impl Evidence {
         }
     }
 
-    /// Rows with metrics: those whose weights could be analysed.
-    pub fn analysed_rows(&self) -> impl Iterator<Item = &Row> {
+    /// Rows with metrics: those whose weights could be analyzed.
+    pub fn analyzed_rows(&self) -> impl Iterator<Item = &Row> {
         self.rows.iter().filter(|r| r.is_analyzed())
     }
 
-    /// Rows whose weights could not be analysed, with their status.
+    /// Rows whose weights could not be analyzed, with their status.
     pub fn problem_rows(&self) -> impl Iterator<Item = &Row> {
         self.rows.iter().filter(|r| !r.is_analyzed())
     }
@@ -119,7 +119,7 @@ pub fn read_report(path: &Path) -> Result<Evidence> {
     })
 }
 
-/// The baseline's evidence, analysed or read with the gate's options. A report analysed with
+/// The baseline's evidence, analyzed or read with the gate's options. A report analyzed with
 /// other options is refused: its numbers would not be comparable.
 pub fn load(src: &BaselineSource, opts: &AnalysisOptions) -> Result<Evidence> {
     match src {
@@ -129,7 +129,7 @@ pub fn load(src: &BaselineSource, opts: &AnalysisOptions) -> Result<Evidence> {
             if ev.options != *opts {
                 return Err(Error::config(
                     p,
-                    "the baseline report was analysed with other options than the gate's; \
+                    "the baseline report was analyzed with other options than the gate's; \
                      re-run tailwatch analyze with the gate's preset and analysis options",
                 ));
             }

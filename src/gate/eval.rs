@@ -1,7 +1,7 @@
-//! Judging rules against an analysed model (and its baseline) into a `Verdict`.
+//! Judging rules against an analyzed model (and its baseline) into a `Verdict`.
 //!
 //! What counts as an error (exit 2) rather than a failure (exit 1): a layer whose weights could
-//! not be analysed (unless it is NaN/Inf and a `finite_weights` check covers it), a baseline that
+//! not be analyzed (unless it is NaN/Inf and a `finite_weights` check covers it), a baseline that
 //! is missing, has unanalysable layers or does not match the model layer for layer, a relative
 //! limit against a baseline value of 0, and a layer rule left with no layer to judge. A layer or
 //! model without a value for the metric (a failed fit) fails the rule: no evidence is no pass.
@@ -19,8 +19,8 @@ use crate::fits::Warning;
 use crate::metrics::row::Row;
 use crate::schema::{Column, RowStatus};
 
-/// Analyse `model` (and load the baseline) with the gate's options, then judge every rule.
-/// Errors are inputs that could not be read or analysed at all.
+/// Analyze `model` (and load the baseline) with the gate's options, then judge every rule.
+/// Errors are inputs that could not be read or analyzed at all.
 pub fn run(gate: &Gate, model: &Path, baseline: Option<&BaselineSource>) -> Result<Verdict> {
     if gate.needs_baseline() && baseline.is_none() {
         let names: Vec<&str> = gate
@@ -47,10 +47,10 @@ pub fn evaluate(gate: &Gate, cand: &Evidence, base: Option<&Evidence>) -> Verdic
         .rules
         .iter()
         .any(|r| r.kind == RuleKind::Check(Check::FiniteWeights));
-    let mut errors = unanalysed(cand, "model", covers_nan);
+    let mut errors = unanalyzed(cand, "model", covers_nan);
     let matched = match base {
         Some(b) if gate.needs_baseline() => {
-            let mut e = unanalysed(b, "baseline", false);
+            let mut e = unanalyzed(b, "baseline", false);
             e.extend(match_layers(cand, b).err().unwrap_or_default());
             let ok = e.is_empty();
             errors.extend(e);
@@ -79,14 +79,14 @@ pub fn evaluate(gate: &Gate, cand: &Evidence, base: Option<&Evidence>) -> Verdic
     }
 }
 
-/// Rows that should have been analysed but were not; NaN/Inf rows are left to the
+/// Rows that should have been analyzed but were not; NaN/Inf rows are left to the
 /// `finite_weights` check when the gate has one.
-fn unanalysed(ev: &Evidence, what: &str, covers_nan: bool) -> Vec<String> {
+fn unanalyzed(ev: &Evidence, what: &str, covers_nan: bool) -> Vec<String> {
     ev.problem_rows()
         .filter(|r| !(covers_nan && r.status() == Some(RowStatus::InvalidValues)))
         .map(|r| {
             format!(
-                "{what} layer {} could not be analysed ({}): {}",
+                "{what} layer {} could not be analyzed ({}): {}",
                 display_name(&row_key(r)),
                 r.text(Column::Status).unwrap_or("?"),
                 display_name(r.text(Column::Problem).unwrap_or(""))
@@ -204,7 +204,7 @@ fn conclude_layers(
 ) -> RuleOutcome {
     o.judged = Some(judged);
     if judged == 0 {
-        o.message = "no layer to judge: nothing was analysed that this rule applies to".into();
+        o.message = "no layer to judge: nothing was analyzed that this rule applies to".into();
         return o;
     }
     o.status = if allowance.allows(failing.len(), judged) {
@@ -259,7 +259,7 @@ fn judge_layers(
     }
     let o = outcome(rule, format!("{req}; {}", allowance.describe()));
     let judged: Vec<&Row> = cand
-        .analysed_rows()
+        .analyzed_rows()
         .filter(|r| {
             min_evals.is_none_or(|k| r.num(Column::NumEvals).is_some_and(|n| n >= k as f64))
         })
@@ -298,7 +298,7 @@ fn judge_warned(
         rule,
         format!("layers warned {}: {}", warned.name(), allowance.describe()),
     );
-    let judged: Vec<&Row> = cand.analysed_rows().collect();
+    let judged: Vec<&Row> = cand.analyzed_rows().collect();
     let failing = judged
         .iter()
         .filter(|r| warned.matches(r.warning()))
@@ -424,7 +424,7 @@ fn judge_baseline_layers(
     };
     let mut failing = Vec::new();
     let mut unusable = Vec::new();
-    let judged: Vec<&Row> = cand.analysed_rows().collect();
+    let judged: Vec<&Row> = cand.analyzed_rows().collect();
     for r in &judged {
         let key = row_key(r);
         let b = base_rows.get(&key).and_then(|br| layer_value(br, metric));

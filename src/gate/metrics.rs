@@ -17,7 +17,7 @@ pub const DERIVED_LAYER: &[&str] = &["rank_ratio"];
 /// Derived model metrics, computed from the rows:
 /// - `num_spikes_total`: Σ num_spikes, the MP outliers of all rows (needs mp_fit);
 /// - `n_rows_with_spikes`: rows with at least one MP spike (needs mp_fit);
-/// - `frac_under_trained` / `frac_over_trained`: share of analysed rows warned so.
+/// - `frac_under_trained` / `frac_over_trained`: share of analyzed rows warned so.
 pub const DERIVED_SUMMARY: &[&str] = &[
     "num_spikes_total",
     "n_rows_with_spikes",
@@ -97,14 +97,14 @@ pub fn layer_value(row: &Row, metric: &str) -> Option<f64> {
 
 /// A model metric; None when the analysis has no finite value for it.
 pub fn summary_value(ev: &Evidence, metric: &str) -> Option<f64> {
-    let analysed: Vec<&Row> = ev.analysed_rows().collect();
-    let count = |f: &dyn Fn(&Row) -> bool| analysed.iter().filter(|r| f(r)).count() as f64;
+    let analyzed: Vec<&Row> = ev.analyzed_rows().collect();
+    let count = |f: &dyn Fn(&Row) -> bool| analyzed.iter().filter(|r| f(r)).count() as f64;
     let share = |w: Warning| {
-        (!analysed.is_empty()).then(|| count(&|r| r.warning() == w) / analysed.len() as f64)
+        (!analyzed.is_empty()).then(|| count(&|r| r.warning() == w) / analyzed.len() as f64)
     };
     let v = match metric {
         "num_spikes_total" => Some(
-            analysed
+            analyzed
                 .iter()
                 .filter_map(|r| r.num(Column::NumSpikes))
                 .sum(),

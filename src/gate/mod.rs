@@ -1,7 +1,7 @@
 //! The release gate (`tailwatch gate`): a yes/no answer with reasons for model registries and CI.
 //!
 //! A gate file holds analysis options and rules (`rules`); the model (and optionally a baseline)
-//! is analysed and every rule is judged (`eval`) into a `Verdict` (`verdict`), written for people
+//! is analyzed and every rule is judged (`eval`) into a `Verdict` (`verdict`), written for people
 //! (`verdict::human`), for machines (`verdict::to_json`) and for CI test reports (`junit`).
 //! Metric names and derived metrics live in `metrics`; baselines come from `baseline`.
 //!

@@ -203,7 +203,7 @@ impl Change {
 /// What a rule judges.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RuleKind {
-    /// Every analysed row (with at least `min_evals` eigenvalues) has `metric` within bounds,
+    /// Every analyzed row (with at least `min_evals` eigenvalues) has `metric` within bounds,
     /// up to the allowance.
     Layer {
         metric: String,
@@ -211,7 +211,7 @@ pub enum RuleKind {
         allowance: Allowance,
         min_evals: Option<usize>,
     },
-    /// At most the allowance of analysed rows carries the warning.
+    /// At most the allowance of analyzed rows carries the warning.
     Warned {
         warned: Warned,
         allowance: Allowance,

@@ -87,7 +87,7 @@ pub struct Verdict {
     pub rules: Vec<RuleOutcome>,
     /// Problems that stopped (part of) the evaluation: each makes the status `error`.
     pub errors: Vec<String>,
-    /// Rows analysed and weight layers skipped (size filter...), for context.
+    /// Rows analyzed and weight layers skipped (size filter...), for context.
     pub n_rows: usize,
     pub n_skipped: usize,
 }

@@ -191,7 +191,7 @@ impl Row {
         self.text(Column::MpStatus).and_then(FitStatus::parse)
     }
 
-    /// Whether the row's weights could be analysed (it has an ESD and metrics).
+    /// Whether the row's weights could be analyzed (it has an ESD and metrics).
     pub fn is_analyzed(&self) -> bool {
         self.get(Column::Problem).is_none_or(|p| *p == Value::Null)
     }

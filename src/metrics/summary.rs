@@ -35,7 +35,7 @@ pub fn summarize(
     opts: &AnalysisOptions,
 ) -> Summary {
     let include_failed = opts.quirk(Quirk::SummaryIncludeFailed);
-    let analysed: Vec<&Row> = rows.iter().filter(|r| r.is_analyzed()).collect();
+    let analyzed: Vec<&Row> = rows.iter().filter(|r| r.is_analyzed()).collect();
     let pl_failed = |r: &Row| r.status() == Some(RowStatus::Failed);
     let mp_failed = |r: &Row| r.mp_status() == Some(FitStatus::Failed);
     let excluded = |need: FitNeed, r: &Row| match need {
@@ -46,7 +46,7 @@ pub fn summarize(
     let means = summary::means_for(opts)
         .into_iter()
         .map(|m| {
-            let values: Vec<f64> = analysed
+            let values: Vec<f64> = analyzed
                 .iter()
                 .filter(|r| include_failed || !excluded(m.needs, r))
                 .filter_map(|r| r.num(m.column))
@@ -55,18 +55,18 @@ pub fn summarize(
             (m.column, mean(&values))
         })
         .collect();
-    let warned = |w: Warning| analysed.iter().filter(|r| r.warning() == w).count();
+    let warned = |w: Warning| analyzed.iter().filter(|r| r.warning() == w).count();
     Summary {
         means,
         counts: Counts {
             n_layers,
             n_rows: rows.len(),
             n_skipped,
-            n_invalid: rows.len() - analysed.len(),
-            n_fit_failed: analysed.iter().filter(|r| pl_failed(r)).count(),
-            n_mp_failed: analysed.iter().filter(|r| mp_failed(r)).count(),
+            n_invalid: rows.len() - analyzed.len(),
+            n_fit_failed: analyzed.iter().filter(|r| pl_failed(r)).count(),
+            n_mp_failed: analyzed.iter().filter(|r| mp_failed(r)).count(),
             // Under compat Q11 failed fits are also warned over-trained; count genuine ones only.
-            n_over_trained: analysed
+            n_over_trained: analyzed
                 .iter()
                 .filter(|r| r.warning() == Warning::OverTrained && !pl_failed(r))
                 .count(),

@@ -36,7 +36,7 @@ pub fn study_html(study: &Study, o: &StudyOutcome) -> String {
     if !o.complete {
         let _ = writeln!(
             h,
-            "<p class=\"warn\"><b>Incomplete study:</b> some models could not be analysed; they are listed at the end and excluded from every statistic.</p>"
+            "<p class=\"warn\"><b>Incomplete study:</b> some models could not be analyzed; they are listed at the end and excluded from every statistic.</p>"
         );
     }
     models_table(&mut h, study, o);
@@ -226,7 +226,7 @@ fn failures(h: &mut String, o: &StudyOutcome) {
     if failed.is_empty() {
         return;
     }
-    h.push_str("<h2>Models that could not be analysed</h2><ul>\n");
+    h.push_str("<h2>Models that could not be analyzed</h2><ul>\n");
     for m in failed {
         let _ = writeln!(
             h,

@@ -50,7 +50,7 @@ pub fn study_markdown(study: &Study, o: &StudyOutcome) -> String {
     }
     let failed: Vec<_> = o.models.iter().filter(|m| m.error.is_some()).collect();
     if !failed.is_empty() {
-        let _ = writeln!(s, "## Models that could not be analysed\n");
+        let _ = writeln!(s, "## Models that could not be analyzed\n");
         for m in failed {
             let _ = writeln!(
                 s,

@@ -71,7 +71,7 @@ pub fn models_table(study: &Study, o: &StudyOutcome) -> Table {
 }
 
 /// How the study's conv weights relate to BatchNorm (onnx-weights.md §6): models that keep
-/// BatchNormalization nodes are analysed as stored (as PyTorch-side WeightWatcher); for the others
+/// BatchNormalization nodes are analyzed as stored (as PyTorch-side WeightWatcher); for the others
 /// a folded export cannot be told apart from a model without BatchNorm (`bn_folded: unknown`).
 pub fn batchnorm_note(o: &StudyOutcome) -> String {
     let keeps_bn = |m: &&crate::study::run::ModelResult| {
@@ -84,7 +84,7 @@ pub fn batchnorm_note(o: &StudyOutcome) -> String {
     };
     let n = o.models.iter().filter(keeps_bn).count();
     format!(
-        "BatchNorm: {n} of {} models keep BatchNormalization nodes (their conv weights are analysed \
+        "BatchNorm: {n} of {} models keep BatchNormalization nodes (their conv weights are analyzed \
          as stored, like PyTorch-side WeightWatcher); for the rest bn_folded is unknown — an \
          export that folded BatchNorm into the conv weights looks like a model without it, so \
          compare these numbers with other ONNX results, not with published PyTorch-side tables.",

@@ -204,7 +204,7 @@ columns! {
     TailVarPartRatio = "tail_var_part_ratio": Float, Vectors;
     /// Why the power-law fit failed (tailwatch's own).
     FitFailure = "fit_failure": Text, Outcome;
-    /// What kept the row's weights from being analysed (tailwatch's own).
+    /// What kept the row's weights from being analyzed (tailwatch's own).
     Problem = "problem": Text, Outcome;
     /// Eigenvalues near an absolute threshold, which another solver could put on its other
     /// side (§4.2; tailwatch's own).

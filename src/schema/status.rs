@@ -6,7 +6,7 @@ use super::text_enum;
 text_enum! {
     /// The `status` column: how far a row got (docs/methods.md §9). `success` and `failed`
     /// are WeightWatcher's (the power-law fit's outcome); the rest are rows whose weights could
-    /// not be analysed, with the reason in the `problem` column (docs/onnx-weights.md §8.2).
+    /// not be analyzed, with the reason in the `problem` column (docs/onnx-weights.md §8.2).
     pub enum RowStatus {
         Success = "success",
         /// The power-law fit failed; the other metrics are there.
@@ -59,11 +59,11 @@ text_enum! {
 text_enum! {
     /// A study model's outcome.
     pub enum ModelStatus {
-        /// Analysed in this run.
+        /// Analyzed in this run.
         Analyzed = "analyzed",
         /// Read back from the output directory's saved analysis (same file hash and options).
         Reused = "reused",
-        /// Could not be analysed; the study is incomplete.
+        /// Could not be analyzed; the study is incomplete.
         Failed = "failed",
     }
 }

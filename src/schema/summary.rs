@@ -17,7 +17,7 @@ pub enum FitNeed {
     MarchenkoPastur,
 }
 
-/// One mean of the summary: the mean of a column over the analysed rows.
+/// One mean of the summary: the mean of a column over the analyzed rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SummaryMean {
     pub column: Column,
@@ -96,20 +96,20 @@ macro_rules! counts {
 }
 
 counts! {
-    /// Weight layers found (analysed, failed or skipped).
+    /// Weight layers found (analyzed, failed or skipped).
     n_layers,
     /// Rows of details (slices count one each in sliced mode).
     n_rows,
     /// Weight layers left out by the size filter.
     n_skipped,
-    /// Rows whose weights could not be analysed (NaN/Inf, unsupported dtype, over budget…).
+    /// Rows whose weights could not be analyzed (NaN/Inf, unsupported dtype, over budget…).
     n_invalid,
-    /// Analysed rows whose power-law fit failed.
+    /// Analyzed rows whose power-law fit failed.
     n_fit_failed,
-    /// Analysed rows whose Marchenko–Pastur fit failed.
+    /// Analyzed rows whose Marchenko–Pastur fit failed.
     n_mp_failed,
-    /// Analysed rows warned over-trained (alpha < 2) with a successful fit.
+    /// Analyzed rows warned over-trained (alpha < 2) with a successful fit.
     n_over_trained,
-    /// Analysed rows warned under-trained (alpha > 6).
+    /// Analyzed rows warned under-trained (alpha > 6).
     n_under_trained,
 }

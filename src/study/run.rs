@@ -1,4 +1,4 @@
-//! Running a study: analyse (or reuse) every model, correlate summaries with errors, report.
+//! Running a study: analyze (or reuse) every model, correlate summaries with errors, report.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -10,7 +10,7 @@ use super::config::{Stage, Study, Target};
 use crate::analysis::{self, ModelAnalysis};
 use crate::error::{Error, Result};
 use crate::report::output::OutDir;
-use crate::schema::Column;
+use crate::schema::{Column, ModelStatus};
 use crate::stats::{self, Correlation};
 
 /// One model of the study and what became of it.
@@ -23,8 +23,7 @@ pub struct ModelResult {
     pub sha256: Option<String>,
     pub top1_error: Option<f64>,
     pub top5_error: Option<f64>,
-    /// "analysed", "reused" (from a saved analysis) or "failed".
-    pub status: String,
+    pub status: ModelStatus,
     pub error: Option<String>,
     /// Class of a rejected model file (`truncated`, `path_traversal`, …), when that was the error.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -59,7 +58,7 @@ pub struct StudyOutcome {
 pub trait Progress: Sync {
     fn model_started(&self, _index: usize, _total: usize, _name: &str) {}
     fn layer_done(&self, _done: usize, _total: usize) {}
-    fn model_finished(&self, _name: &str, _status: &str) {}
+    fn model_finished(&self, _name: &str, _status: ModelStatus) {}
 }
 
 /// No progress output.
@@ -122,7 +121,11 @@ fn run_with(
         let (status, sha, analysis, error, error_kind) =
             match model_analysis(study, out, &entry.name, path, compute, progress) {
                 Ok((sha, a, reused)) => (
-                    if reused { "reused" } else { "analysed" },
+                    if reused {
+                        ModelStatus::Reused
+                    } else {
+                        ModelStatus::Analyzed
+                    },
                     Some(sha),
                     Some(a),
                     None,
@@ -131,7 +134,7 @@ fn run_with(
                 Err(e) => {
                     tracing::error!("{e}");
                     let kind = e.model_kind();
-                    ("failed", None, None, Some(e.to_string()), kind)
+                    (ModelStatus::Failed, None, None, Some(e.to_string()), kind)
                 }
             };
         progress.model_finished(&entry.name, status);
@@ -143,7 +146,7 @@ fn run_with(
             sha256: sha,
             top1_error: entry.top1_error,
             top5_error: entry.top5_error,
-            status: status.to_string(),
+            status,
             error,
             error_kind,
             seconds: t.elapsed().as_secs_f64(),
@@ -155,7 +158,7 @@ fn run_with(
     } else {
         Vec::new()
     };
-    let complete = models.iter().all(|m| m.status != "failed");
+    let complete = models.iter().all(|m| m.status != ModelStatus::Failed);
     Ok(StudyOutcome {
         out_dir: out.path().to_path_buf(),
         models,
@@ -214,7 +217,7 @@ fn require_saved_analyses(study: &Study, out: &OutDir) -> Result<()> {
     ))
 }
 
-/// Analyse a model, or reuse its saved analysis when the file and options are unchanged.
+/// Analyze a model, or reuse its saved analysis when the file and options are unchanged.
 fn model_analysis(
     study: &Study,
     out: &OutDir,

@@ -19,6 +19,7 @@ use super::config::{Stage, Study};
 use super::run::{self, Progress, StudyOutcome};
 use crate::error::{Error, Result};
 use crate::report::output::OutDir;
+use crate::schema::ModelStatus;
 
 /// The largest manifest read (a few hundred bytes per model).
 const MAX_MANIFEST_BYTES: u64 = 64 << 20;
@@ -71,8 +72,7 @@ pub struct Manifest {
 pub struct ShardModel {
     pub index: usize,
     pub name: String,
-    /// "analysed", "reused" or "failed".
-    pub status: String,
+    pub status: ModelStatus,
     pub error: Option<String>,
 }
 
@@ -80,7 +80,7 @@ fn config_sha256(study: &Study) -> String {
     hex(&Sha256::digest(study.text.as_bytes()))
 }
 
-/// Analyse the models of `shard` into `out` and write its manifest. No correlations or report:
+/// Analyze the models of `shard` into `out` and write its manifest. No correlations or report:
 /// those need every model and belong to the merge.
 pub fn run_shard(
     study: &Study,
@@ -109,7 +109,7 @@ pub fn run_shard(
             .map(|(&index, m)| ShardModel {
                 index,
                 name: m.name.clone(),
-                status: m.status.clone(),
+                status: m.status,
                 error: m.error.clone(),
             })
             .collect(),
@@ -132,7 +132,11 @@ pub fn merge(
 ) -> Result<StudyOutcome> {
     let manifests = read_manifests(study, shard_dirs)?;
     for (dir, m) in &manifests {
-        for sm in m.models.iter().filter(|sm| sm.status != "failed") {
+        for sm in m
+            .models
+            .iter()
+            .filter(|sm| sm.status != ModelStatus::Failed)
+        {
             copy_entry(dir, &sm.name, out)?;
         }
     }
