@@ -13,16 +13,16 @@
 //! - `mp`: the Marchenko–Pastur bulk fit (§7).
 //! - `detx`: the detX / ERG tail size (§11).
 
-pub mod csn;
+pub(crate) mod csn;
 pub mod detx;
-pub mod fingers;
-pub mod gamma;
+pub(crate) mod fingers;
+pub(crate) mod gamma;
 pub mod mp;
-pub mod neldermead;
-pub mod numeric;
-pub mod powerlaw;
-pub mod tpl;
-pub mod xmin_peak;
+pub(crate) mod neldermead;
+pub(crate) mod numeric;
+pub(crate) mod powerlaw;
+pub(crate) mod tpl;
+pub(crate) mod xmin_peak;
 
 use serde::Serialize;
 

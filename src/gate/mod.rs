@@ -7,11 +7,11 @@
 //!
 //! Fail closed: anything that cannot be evaluated is an error (exit 2), never a pass.
 
-pub mod baseline;
+pub(crate) mod baseline;
 pub mod eval;
 pub mod junit;
-pub mod metrics;
-pub mod rules;
+pub(crate) mod metrics;
+pub(crate) mod rules;
 pub mod verdict;
 
 pub use baseline::{BaselineSource, Evidence};

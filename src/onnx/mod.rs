@@ -5,15 +5,15 @@
 //! The file is mapped, not read, and decoded without its in-file weights (`skeleton`): they are
 //! read in place, one layer at a time (`source`), so the model is never held decoded.
 
-pub mod attr;
-pub mod convert;
+pub(crate) mod attr;
+pub(crate) mod convert;
 pub mod dtype;
-pub mod external;
-pub mod regular;
-pub mod skeleton;
-pub mod source;
-pub mod tensor;
-pub mod validate;
+pub(crate) mod external;
+pub(crate) mod regular;
+pub(crate) mod skeleton;
+pub(crate) mod source;
+pub(crate) mod tensor;
+pub(crate) mod validate;
 
 use std::path::{Path, PathBuf};
 

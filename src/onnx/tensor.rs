@@ -6,7 +6,6 @@ use tract_onnx::pb::{SparseTensorProto, TensorProto};
 
 use super::convert::{self, Order};
 use super::dtype::{self, TypedField, id};
-use super::source::Bytes;
 use super::{Limits, Model, external};
 use crate::error::ModelErrorKind as K;
 
@@ -331,9 +330,15 @@ pub fn all_equal(model: &Model, t: &TensorProto) -> Result<bool, TensorError> {
     Ok(d.data.len() > 1 && d.data.windows(2).all(|w| w[0] == w[1]))
 }
 
-/// Little-endian fixed-width decoding (§7.1).
+/// Little-endian fixed-width decoding (§7.1), for tests of the converters.
+#[cfg(test)]
 pub fn decode_raw(dtype: i32, raw: &[u8], count: usize) -> Result<Vec<f64>, TensorError> {
-    convert::decode(dtype, Bytes::plain(raw), count, Order::Stored)
+    convert::decode(
+        dtype,
+        super::source::Bytes::plain(raw),
+        count,
+        Order::Stored,
+    )
 }
 
 fn decode_typed(t: &TensorProto, field: TypedField, count: usize) -> Result<Vec<f64>, TensorError> {

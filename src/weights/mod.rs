@@ -7,13 +7,13 @@
 //! its matrices), `ops` (which operand of which op is a weight), `scope` (name resolution),
 //! `fold` (constant folding), `skip` (the skip reasons).
 
-pub mod dedup;
+pub(crate) mod dedup;
 mod describe;
-pub mod fold;
+pub(crate) mod fold;
 mod matrix;
-pub mod ops;
+pub(crate) mod ops;
 mod scan;
-pub mod scope;
+pub(crate) mod scope;
 pub mod view;
 mod walk;
 

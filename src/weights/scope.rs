@@ -29,8 +29,6 @@ pub enum Def<'m> {
 
 pub struct Frame<'m> {
     pub id: usize,
-    pub graph: &'m GraphProto,
-    pub path: String,
     pub defs: HashMap<&'m str, Def<'m>>,
     /// Value name → nodes of this graph that read it.
     pub readers: HashMap<&'m str, Vec<Node<'m>>>,
@@ -38,7 +36,7 @@ pub struct Frame<'m> {
 
 impl<'m> Frame<'m> {
     /// Build the definitions of one graph; a name defined twice is a validation error (§3.4).
-    pub fn new(id: usize, graph: &'m GraphProto, path: String) -> Result<Frame<'m>, String> {
+    pub fn new(id: usize, graph: &'m GraphProto) -> Result<Frame<'m>, String> {
         let mut defs: HashMap<&'m str, Def<'m>> = HashMap::new();
         let inits: std::collections::HashSet<&str> =
             graph.initializer.iter().map(|t| t.name.as_str()).collect();
@@ -81,13 +79,7 @@ impl<'m> Frame<'m> {
                 readers.entry(i.as_str()).or_default().push(node);
             }
         }
-        Ok(Frame {
-            id,
-            graph,
-            path,
-            defs,
-            readers,
-        })
+        Ok(Frame { id, defs, readers })
     }
 }
 

@@ -67,8 +67,7 @@ struct Walker<'a, 'm> {
 
 impl<'m> Walker<'_, 'm> {
     fn graph(&mut self, g: &'m GraphProto, path: String) -> Result<(), Problem> {
-        let frame =
-            Frame::new(self.next_frame, g, path.clone()).map_err(|m| (K::DuplicateName, m))?;
+        let frame = Frame::new(self.next_frame, g).map_err(|m| (K::DuplicateName, m))?;
         self.next_frame += 1;
         self.sc.frames.push(frame);
         let at = in_subgraph(&path);

@@ -26,7 +26,6 @@ use crate::onnx::attr::{AttrError, Node};
 use crate::onnx::tensor::{self, Dense, TensorError};
 pub use leaf::{ConstValue, constant as constant_leaf, leaf_dtype, leaf_shape};
 pub use quant::dequant;
-pub use shape::{for_each_index, strides, transpose};
 
 /// Ops evaluated per expression before giving up (a chain of real exports is a handful).
 pub const MAX_FOLD_OPS: usize = 4096;

@@ -1,3 +1,4 @@
+use super::shape::{for_each_index, strides, transpose};
 use super::shape::{reshape_target, swap_last2, swaps_last_two};
 use super::*;
 use crate::onnx::dtype::id;
