@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! tailwatch: data-free spectral audit of neural networks exported to ONNX.
 //!
 //! The pipeline, one module per stage:
