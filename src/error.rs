@@ -14,32 +14,45 @@ pub const EXIT_GATE_FAILED: u8 = 1;
 /// Longest name echoed into a message (onnx-weights.md §8.2): names come from hostile files.
 pub const MAX_NAME_IN_MESSAGE: usize = 256;
 
+/// Every failure the library reports; each maps to exit code [`EXIT_INPUT`].
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be opened or read.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file that could not be read.
         path: PathBuf,
+        /// The underlying I/O error.
         #[source]
         source: std::io::Error,
     },
     /// A model file is not a valid ONNX model, or violates a loading rule.
     #[error("{}: {what} [{kind}]", path.display())]
     Model {
+        /// The model file.
         path: PathBuf,
+        /// The rule the file broke.
         kind: ModelErrorKind,
+        /// What was wrong, for people; names in it pass through [`display_name`].
         what: String,
     },
     /// A configuration file (study, gate, analysis options) is invalid.
     #[error("{}: {what}", path.display())]
-    Config { path: PathBuf, what: String },
+    Config {
+        /// The configuration file.
+        path: PathBuf,
+        /// What was wrong, for people.
+        what: String,
+    },
     /// Options that are invalid on their own or in combination.
     #[error("invalid options: {0}")]
     Options(String),
     /// Writing an output failed.
     #[error("{}: cannot write output: {source}", path.display())]
     Output {
+        /// The output that could not be written (`<stdout>` for standard output).
         path: PathBuf,
+        /// The underlying I/O error.
         #[source]
         source: std::io::Error,
     },
@@ -49,14 +62,14 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn io(path: &Path, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
         Error::Io {
             path: path.to_path_buf(),
             source,
         }
     }
 
-    pub fn model(path: &Path, kind: ModelErrorKind, what: impl Into<String>) -> Self {
+    pub(crate) fn model(path: &Path, kind: ModelErrorKind, what: impl Into<String>) -> Self {
         Error::Model {
             path: path.to_path_buf(),
             kind,
@@ -64,13 +77,14 @@ impl Error {
         }
     }
 
-    pub fn config(path: &Path, what: impl Into<String>) -> Self {
+    pub(crate) fn config(path: &Path, what: impl Into<String>) -> Self {
         Error::Config {
             path: path.to_path_buf(),
             what: what.into(),
         }
     }
 
+    /// An [`Error::Output`] for `path`.
     pub fn output(path: &Path, source: std::io::Error) -> Self {
         Error::Output {
             path: path.to_path_buf(),
@@ -139,6 +153,8 @@ pub enum ModelErrorKind {
 }
 
 impl ModelErrorKind {
+    /// The class as written in messages and JSON records (`truncated`, `not_onnx`...), the same
+    /// text as its serde name.
     pub fn as_str(self) -> &'static str {
         match self {
             ModelErrorKind::Truncated => "truncated",
@@ -170,6 +186,7 @@ impl std::fmt::Display for ModelErrorKind {
     }
 }
 
+/// The library's result type: [`Error`] unless said otherwise.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A name from a model file, made safe to print: bounded length, control characters escaped.

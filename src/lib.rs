@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! tailwatch: data-free spectral audit of neural networks exported to ONNX.
 //!
 //! For every weight of a `Conv`, `ConvTranspose`, `Gemm` or `MatMul` (plain, folded or

@@ -13,10 +13,13 @@ use crate::error::{Error, Result};
 /// Tail model (methods.md §5–6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FitKind {
+    /// `PL`: a power law above xmin (§5).
     #[serde(rename = "PL")]
     PowerLaw,
+    /// `TPL`: a truncated power law, x^−α·e^−λx (§6.3).
     #[serde(rename = "TPL")]
     TruncatedPowerLaw,
+    /// `E_TPL`: WW's extended truncated power law (§6.3).
     #[serde(rename = "E_TPL")]
     ExtendedTruncatedPowerLaw,
 }
@@ -25,7 +28,9 @@ pub enum FitKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PlPackage {
+    /// `ww`: WeightWatcher's own KS scan over xmin (§5).
     Ww,
+    /// `powerlaw`: the `powerlaw` 1.5 package's semantics (§6.1).
     Powerlaw,
 }
 
@@ -33,16 +38,21 @@ pub enum PlPackage {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FixFingers {
+    /// `clip_xmax`: refit without the largest eigenvalues while alpha drops (§5.5).
     ClipXmax,
+    /// `xmin_peak`: search xmin around the peak of the ESD (§6.2).
     XminPeak,
 }
 
 /// The `xmax` option (§5.4): none, drop the k largest eigenvalues, or force xmax = λ_max.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Xmax {
+    /// `null`: no truncation.
     #[default]
     None,
+    /// An integer k: drop the |k| largest eigenvalues before fitting.
     Drop(i64),
+    /// `force`: xmax = λ_max (`pl_package: powerlaw` only).
     Force,
 }
 
@@ -94,14 +104,18 @@ pub enum Eigensolver {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NormConvention {
+    /// `squared`: ‖W‖²_F, as WW 0.7.x.
     Squared,
+    /// `frobenius`: ‖W‖_F, as WW 0.2.7.
     Frobenius,
 }
 
 /// Selection rule of the small-N power-law fit (§5.3, quirk Q6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SmallNSelect {
+    /// `D`: argmin of the KS distance D (what WW selects, Q6).
     D,
+    /// `J`: argmin of J = D − 0.868/√n, the objective WW computes but does not use.
     J,
 }
 
@@ -109,7 +123,9 @@ pub enum SmallNSelect {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GroupedConv {
+    /// `stacked`: the stored [C_out, C_in/g] slice as is (parity).
     Stacked,
+    /// `blocks`: each of the g diagonal blocks as its own slice.
     Blocks,
 }
 
@@ -117,7 +133,9 @@ pub enum GroupedConv {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LayerSource {
+    /// `ops`: the op-aware walk over the graph (onnx-weights.md).
     Ops,
+    /// `initializers`: WW's scan of the main graph's 2-D and 4-D initializers (§2.6).
     Initializers,
 }
 
@@ -152,6 +170,7 @@ pub enum Quirk {
 }
 
 impl Quirk {
+    /// Every quirk: what `compat: ww-0.7.7` switches on.
     pub const ALL: [Quirk; 11] = [
         Quirk::ConvNmSwap,
         Quirk::SvMin,
@@ -172,12 +191,15 @@ impl Quirk {
 pub struct Compat(pub BTreeSet<Quirk>);
 
 impl Compat {
+    /// `ww-0.7.7`: every quirk on.
     pub fn ww077() -> Self {
         Compat(Quirk::ALL.into_iter().collect())
     }
+    /// Whether quirk `q` is on.
     pub fn has(&self, q: Quirk) -> bool {
         self.0.contains(&q)
     }
+    /// Whether no quirk is on (native behaviour throughout).
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -235,12 +257,14 @@ macro_rules! options {
         #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct AnalysisOverrides {
-            $( $(#[serde(rename = $rename)])?
+            $( #[doc = concat!("Overrides [`AnalysisOptions::", stringify!($field), "`] when set.")]
+               $(#[serde(rename = $rename)])?
                #[serde(default, skip_serializing_if = "Option::is_none")]
                pub $field: Option<$ty>, )*
         }
 
         impl AnalysisOverrides {
+            /// Set every option of `opts` that this gives.
             pub fn apply_to(&self, opts: &mut AnalysisOptions) {
                 $( if let Some(v) = &self.$field { opts.$field = v.clone(); } )*
             }
@@ -263,33 +287,50 @@ options! {
     pool: bool = true,
     /// Apply the conv scaling √(c/2) (§2.4).
     conv2d_norm: bool = true,
-    /// Size filters (§3).
+    /// Size filter (§3): layers with fewer eigenvalues (M·rf pooled, M per slice) get no fit.
     min_evals: usize = 8,
+    /// Size filter (§3): layers with more eigenvalues than this get no fit.
     max_evals: usize = 15000,
+    /// Size filter (§3): layers with N above this get no fit (`max_N`).
     max_n as "max_N": usize = 50000,
-    /// Tail model.
+    /// Tail model (§5, §6.3).
     fit: FitKind = FitKind::PowerLaw,
+    /// Power-law fitter (§5, §6.1).
     pl_package: PlPackage = PlPackage::Ww,
+    /// Truncation of the fitted sample (§5.4).
     xmax: Xmax = Xmax::None,
+    /// Finger handling, none by default (§5.5, §6.2).
     fix_fingers: Option<FixFingers> = None,
-    /// clip_xmax parameters (§5.5).
+    /// clip_xmax (§5.5): most eigenvalues dropped, tried as idx = 2 .. max_fingers − 1 (10 when
+    /// null, negative or below n/2).
     max_fingers: Option<i64> = Some(10),
+    /// clip_xmax (§5.5): the alpha drop that makes a refit win.
     finger_thresh: f64 = 1.0,
     /// Eigenvalues ≤ this are excluded from power-law fits (WW `EVALS_THRESH`).
     evals_thresh: f64 = 1e-5,
     /// `weak_rank_loss` threshold.
     tolerance: f64 = 1e-6,
+    /// Fit the Marchenko–Pastur bulk (§7).
     mp_fit: bool = false,
+    /// Add the randomized-ESD columns (§10).
     randomize: bool = false,
     /// Seed for every random draw (randomize); recorded in the output.
     seed: u64 = 0,
+    /// Add the detX / ERG columns (§11; `detX`).
     detx as "detX": bool = false,
+    /// Add the eigenvector localisation columns (§12).
     vectors: bool = false,
+    /// [EXT] How the ESD is computed (§4.2).
     eigensolver: Eigensolver = Eigensolver::Gram,
+    /// [EXT] `norm` as ‖W‖²_F or ‖W‖_F.
     norm_convention: NormConvention = NormConvention::Squared,
+    /// [EXT] Selection rule of the small-sample fit (§5.3).
     small_n_select: SmallNSelect = SmallNSelect::D,
+    /// [EXT] Grouped convolutions (§2.2).
     grouped_conv: GroupedConv = GroupedConv::Stacked,
+    /// Where layers come from (§2.6).
     layer_source: LayerSource = LayerSource::Ops,
+    /// WW 0.7.7 quirks to reproduce (§14).
     compat: Compat = Compat::default(),
     /// [EXT] linear bounds for xmin_peak instead of WW's log/linear mix (§6.2).
     xmin_peak_bounds: Option<[f64; 2]> = None,
@@ -315,8 +356,10 @@ pub enum Preset {
 }
 
 impl Preset {
+    /// Every preset.
     pub const ALL: [Preset; 3] = [Preset::Ww, Preset::Ww2x, Preset::Nature2021];
 
+    /// The preset's name in files and on the command line (`ww`, `ww2x`, `nature2021`).
     pub fn name(self) -> &'static str {
         match self {
             Preset::Ww => "ww",
@@ -325,6 +368,7 @@ impl Preset {
         }
     }
 
+    /// The preset named `s`; an [`Error::Options`] for an unknown name.
     pub fn parse(s: &str) -> Result<Preset> {
         Preset::ALL
             .into_iter()
@@ -332,6 +376,7 @@ impl Preset {
             .ok_or_else(|| Error::Options(format!("unknown preset {s:?} (ww, ww2x, nature2021)")))
     }
 
+    /// The preset's options (methods.md §1), before validation.
     pub fn options(self) -> AnalysisOptions {
         let mut o = AnalysisOptions::default();
         match self {
@@ -430,13 +475,16 @@ impl AnalysisOptions {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnalysisConfig {
+    /// The preset (`preset:`); the caller's default when absent.
     #[serde(default)]
     pub preset: Option<Preset>,
+    /// Overrides applied on top of the preset (`analysis:`).
     #[serde(default)]
     pub analysis: AnalysisOverrides,
 }
 
 impl AnalysisConfig {
+    /// Read and parse an analysis config file; an [`Error::Config`] when it is invalid.
     pub fn load(path: &std::path::Path) -> Result<AnalysisConfig> {
         let text = crate::files::read_config_text(path)?;
         serde_saphyr::from_str(&text)

@@ -16,7 +16,9 @@ use crate::weights::{Dims, WeightLayer, WeightMatrix};
 /// `layer_id:slice_id`, as in the reference `__evals.csv` files.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RowEsd {
+    /// `layer_id`, or `layer_id:slice_id` for a slice.
     pub key: String,
+    /// The row's eigenvalues, ascending.
     pub evals: Vec<f64>,
 }
 

@@ -31,6 +31,7 @@ use crate::weights::{self, Extraction, Skipped, WeightLayer};
 pub struct Timings {
     /// Mapping, decoding and validating the protobuf.
     pub load_s: f64,
+    /// Finding the weight layers (`weights::extract`).
     pub extract_s: f64,
     /// The layers, and the file's SHA-256, which is computed beside them.
     pub analyze_s: f64,
@@ -39,12 +40,19 @@ pub struct Timings {
 /// Everything known about one analyzed model.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ModelAnalysis {
+    /// The model file's facts.
     pub model: ModelInfo,
+    /// The options it was analyzed with.
     pub options: AnalysisOptions,
+    /// The `details` rows: one per layer, or per slice with `pool: false`.
     pub rows: Vec<Row>,
+    /// The weight layers and candidates that produced no row, and why.
     pub skipped: Vec<Skipped>,
+    /// The model summary (methods.md §13).
     pub summary: Summary,
+    /// The eigenvalues of each analyzed row.
     pub esd: Vec<RowEsd>,
+    /// Wall-clock seconds per stage.
     pub timings: Timings,
 }
 

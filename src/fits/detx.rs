@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::numeric::np_sum;
 
+/// The detX / ERG result of one row (§11).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct DetX {
     /// Tail size (also `num_ERG_spikes`).

@@ -34,7 +34,9 @@ pub use mp::{MpFit, fit_mp};
 crate::schema::text_enum! {
     /// Outcome of a fit.
     pub enum FitStatus {
+        /// The fit produced a tail.
         Success = "success",
+        /// No fit: the result's `failure` says why.
         Failed = "failed",
     }
 }
@@ -44,10 +46,14 @@ crate::schema::text_enum! {
     /// no warning); `fit_failed` is tailwatch's own.
     #[derive(Default)]
     pub enum Warning {
+        /// 2 ≤ alpha ≤ 6: no warning.
         #[default]
         None = "",
+        /// alpha < 2: very heavy tailed.
         OverTrained = "over-trained",
+        /// alpha > 6: close to random.
         UnderTrained = "under-trained",
+        /// The fit failed, so there is no alpha to judge (native; WW writes `over-trained`).
         FitFailed = "fit_failed",
     }
 }
@@ -69,17 +75,22 @@ impl Warning {
 /// A power-law (or truncated power-law) fit of one row, in native form.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PowerLawFit {
+    /// Whether the fit succeeded.
     pub status: FitStatus,
     /// Why the fit failed: `too_few_evals`, `degenerate_spectrum`, `clip_xmax_exhausted`,
     /// `alpha_nan`, `non_finite_evals`, `invalid_xmax`.
     pub failure: Option<String>,
+    /// The fitted exponent α of p(λ) ∝ λ^−α.
     pub alpha: Option<f64>,
+    /// Smallest eigenvalue of the fitted tail.
     pub xmin: Option<f64>,
     /// Largest eigenvalue of the fitted sample. Always set on success; see `xmax_in_ww_output`.
     pub xmax: Option<f64>,
+    /// Kolmogorov–Smirnov distance of the fit (column `D`, §5.2).
     pub d: Option<f64>,
     /// (alpha − 1)/√n; WeightWatcher's stale −1/√n under compat Q7; None for TPL.
     pub sigma: Option<f64>,
+    /// Eigenvalues in the fitted tail, λ ≥ xmin.
     pub num_pl_spikes: Option<usize>,
     /// clip_xmax only.
     pub num_fingers: Option<usize>,
@@ -89,6 +100,7 @@ pub struct PowerLawFit {
     pub lambda: Option<f64>,
     /// CSN fitter: no candidate had a valid alpha (§6.1).
     pub noise: bool,
+    /// The HT-SR warning for alpha (§9); `fit_failed` on failure.
     pub warning: Warning,
     /// Whether WeightWatcher writes `xmax` for this fit: the WW fitter and a forced xmax do,
     /// the `powerlaw`-package fitter without `xmax: force` leaves it empty (Q16).
@@ -98,15 +110,25 @@ pub struct PowerLawFit {
 /// The fit columns exactly as WeightWatcher 0.7.7 writes them (compat Q3/Q11 rendering).
 #[derive(Clone, Debug, PartialEq)]
 pub struct WwFitColumns {
+    /// `alpha` (−1 on failure).
     pub alpha: f64,
+    /// `D` (−1 on failure).
     pub d: f64,
+    /// `sigma` (−1 on failure).
     pub sigma: Option<f64>,
+    /// `xmin` (−1 on failure).
     pub xmin: f64,
+    /// `xmax`: empty on failure and when WW does not write it (Q16).
     pub xmax: Option<f64>,
+    /// `num_pl_spikes` (−1 on failure).
     pub num_pl_spikes: i64,
+    /// `num_fingers`, clip_xmax only (0 on failure).
     pub num_fingers: Option<usize>,
+    /// `raw_alpha`, clip_xmax only (−1 on failure).
     pub raw_alpha: Option<f64>,
+    /// `Lambda`, TPL only (−1 on failure).
     pub lambda: Option<f64>,
+    /// `warning` (`over-trained` on failure).
     pub warning: Warning,
 }
 
@@ -130,7 +152,8 @@ impl PowerLawFit {
         }
     }
 
-    pub fn is_success(&self) -> bool {
+    /// Whether the fit succeeded.
+    pub(crate) fn is_success(&self) -> bool {
         self.status == FitStatus::Success
     }
 

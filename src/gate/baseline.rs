@@ -29,8 +29,11 @@ pub enum BaselineSource {
 pub struct Evidence {
     /// The model file (as given) or the report it was read from.
     pub source: String,
+    /// SHA-256 of the model file, lowercase hex.
     pub sha256: String,
+    /// The options the model was analyzed with.
     pub options: AnalysisOptions,
+    /// One row per analyzed layer (or slice), as in `analysis.json`'s `layers`.
     pub rows: Vec<Row>,
     /// Summary means and counts by name (`summary.json` layout); None = no value.
     pub summary: BTreeMap<String, Option<f64>>,
@@ -39,6 +42,7 @@ pub struct Evidence {
 }
 
 impl Evidence {
+    /// The evidence of a fresh analysis, for [`evaluate`](super::evaluate).
     pub fn from_analysis(a: &ModelAnalysis) -> Evidence {
         Evidence {
             source: a.model.file.clone(),

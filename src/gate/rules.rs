@@ -206,37 +206,52 @@ pub enum RuleKind {
     /// Every analyzed row (with at least `min_evals` eigenvalues) has `metric` within bounds,
     /// up to the allowance.
     Layer {
+        /// The row metric judged (a column name or a derived metric).
         metric: String,
+        /// The range it must lie in.
         bounds: Bounds,
+        /// How many judged rows may fail.
         allowance: Allowance,
+        /// Rows with fewer eigenvalues are not judged.
         min_evals: Option<usize>,
     },
     /// At most the allowance of analyzed rows carries the warning.
     Warned {
+        /// Which warning is counted.
         warned: Warned,
+        /// How many rows may carry it.
         allowance: Allowance,
     },
     /// A model metric within bounds.
     Summary {
+        /// The summary metric judged (`summary.json` name).
         metric: String,
+        /// The range it must lie in.
         bounds: Bounds,
     },
     /// A model metric may not move against the baseline by more than `change`.
     Baseline {
+        /// The summary metric compared.
         metric: String,
+        /// How far it may move.
         change: Change,
     },
     /// Each layer's metric, matched by weight name, may not move by more than `change`.
     BaselineLayer {
+        /// The row metric compared.
         metric: String,
+        /// How far each layer's value may move.
         change: Change,
+        /// How many matched layers may move further.
         allowance: Allowance,
     },
+    /// A whole-model check.
     Check(Check),
 }
 
 impl RuleKind {
-    pub fn label(&self) -> &'static str {
+    /// The rule's kind as the gate file's key names it (`layer`, `baseline_layer`...).
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             RuleKind::Layer { .. } => "layer",
             RuleKind::Warned { .. } => "warned",
@@ -246,7 +261,8 @@ impl RuleKind {
             RuleKind::Check(_) => "check",
         }
     }
-    pub fn metric(&self) -> Option<&str> {
+    /// The metric the rule reads, if it reads one.
+    pub(crate) fn metric(&self) -> Option<&str> {
         match self {
             RuleKind::Layer { metric, .. }
             | RuleKind::Summary { metric, .. }
@@ -255,7 +271,8 @@ impl RuleKind {
             RuleKind::Warned { .. } | RuleKind::Check(_) => None,
         }
     }
-    pub fn uses_baseline(&self) -> bool {
+    /// Whether the rule compares with a baseline.
+    pub(crate) fn uses_baseline(&self) -> bool {
         matches!(
             self,
             RuleKind::Baseline { .. } | RuleKind::BaselineLayer { .. }
@@ -263,10 +280,14 @@ impl RuleKind {
     }
 }
 
+/// One checked rule of a gate.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rule {
+    /// The rule's name, unique in its gate.
     pub name: String,
+    /// The gate file's description of it.
     pub description: Option<String>,
+    /// What it judges.
     pub kind: RuleKind,
 }
 
@@ -286,10 +307,15 @@ pub struct GateFile {
 /// A checked gate: resolved options and typed rules.
 #[derive(Clone, Debug)]
 pub struct Gate {
+    /// The gate file's path.
     pub file: PathBuf,
+    /// The gate file's description.
     pub description: Option<String>,
+    /// The preset the options start from (`ww` when not given).
     pub preset: Preset,
+    /// The resolved, validated analysis options.
     pub options: AnalysisOptions,
+    /// The rules, in file order.
     pub rules: Vec<Rule>,
 }
 
@@ -344,7 +370,8 @@ impl Gate {
         })
     }
 
-    pub fn needs_baseline(&self) -> bool {
+    /// Whether any rule compares with a baseline.
+    pub(crate) fn needs_baseline(&self) -> bool {
         self.rules.iter().any(|r| r.kind.uses_baseline())
     }
 }

@@ -10,17 +10,21 @@ use crate::report::analysis::tool_info;
 /// Version of the verdict JSON layout; bump on any incompatible change.
 pub const VERDICT_SCHEMA_VERSION: u32 = 1;
 
+/// The status of a rule or of a whole verdict, ordered from best to worst.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// The requirement holds.
     Pass,
+    /// The requirement was evaluated and does not hold.
     Fail,
     /// Could not be evaluated: never a pass.
     Error,
 }
 
 impl Status {
-    pub fn name(self) -> &'static str {
+    /// The status as written in outputs (`pass`, `fail`, `error`).
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Status::Pass => "pass",
             Status::Fail => "fail",
@@ -48,10 +52,14 @@ pub struct Finding {
 /// The outcome of one rule.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RuleOutcome {
+    /// The rule's name.
     pub name: String,
+    /// The rule's kind, as the gate file's key (`layer`, `summary`, `baseline_layer`...).
     pub kind: &'static str,
+    /// The metric the rule reads, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metric: Option<String>,
+    /// Whether the rule passed.
     pub status: Status,
     /// What the rule demands, in words.
     pub requirement: String,
@@ -66,29 +74,39 @@ pub struct RuleOutcome {
     /// Layer rules: how many layers were judged and which failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub judged: Option<usize>,
+    /// Layer rules: the failing layers, largest excess first (layers without a value lead).
     pub failing: Vec<Finding>,
 }
 
 /// The model (or baseline) a verdict is about.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Subject {
+    /// The model file as given, or the report it was read from.
     pub source: String,
+    /// SHA-256 of the model file; None when the run failed before reading it.
     pub sha256: Option<String>,
 }
 
 /// Everything a gate run concluded.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Verdict {
+    /// The gate file's path.
     pub gate: String,
+    /// The name of the preset the gate's options start from.
     pub preset: String,
+    /// The candidate model.
     pub model: Subject,
+    /// The baseline, when one was given.
     pub baseline: Option<Subject>,
+    /// The overall status (see [`Verdict::conclude`]).
     pub status: Status,
+    /// One outcome per rule, in the gate file's order.
     pub rules: Vec<RuleOutcome>,
     /// Problems that stopped (part of) the evaluation: each makes the status `error`.
     pub errors: Vec<String>,
     /// Rows analyzed and weight layers skipped (size filter...), for context.
     pub n_rows: usize,
+    /// Weight layers skipped (size filter...).
     pub n_skipped: usize,
 }
 
@@ -126,6 +144,7 @@ impl Verdict {
         }
     }
 
+    /// The process exit code: 0 pass, 1 fail, 2 error (see [`crate::error`]).
     pub fn exit_code(&self) -> u8 {
         match self.status {
             Status::Pass => 0,
@@ -134,6 +153,7 @@ impl Verdict {
         }
     }
 
+    /// The rules that did not pass (failed or could not be evaluated).
     pub fn failed_rules(&self) -> impl Iterator<Item = &RuleOutcome> {
         self.rules.iter().filter(|r| r.status != Status::Pass)
     }

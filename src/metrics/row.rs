@@ -13,10 +13,15 @@ use crate::schema::{CellType, Column, RowStatus};
 /// A cell. `Null` is an empty CSV cell and a JSON null.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
+    /// No value.
     Null,
+    /// A boolean cell (`has_esd`, `detX_reached`).
     Bool(bool),
+    /// An integer cell (counts, ids, sizes).
     Int(i64),
+    /// A floating-point cell.
     Float(f64),
+    /// A text cell (names, statuses, messages).
     Text(String),
 }
 
@@ -30,7 +35,8 @@ impl Value {
         }
     }
 
-    pub fn as_str(&self) -> Option<&str> {
+    /// The text of the cell, if it is text.
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match self {
             Value::Text(s) => Some(s),
             _ => None,
@@ -158,6 +164,7 @@ impl Row {
         }
     }
 
+    /// The cell of a column, None when the row has none.
     pub fn get(&self, column: Column) -> Option<&Value> {
         self.cells
             .iter()
@@ -170,6 +177,7 @@ impl Row {
         self.get(column).and_then(Value::as_f64)
     }
 
+    /// The text of a column, None when absent, null or not text.
     pub fn text(&self, column: Column) -> Option<&str> {
         self.get(column).and_then(Value::as_str)
     }
@@ -196,10 +204,12 @@ impl Row {
         self.get(Column::Problem).is_none_or(|p| *p == Value::Null)
     }
 
-    pub fn columns(&self) -> impl Iterator<Item = Column> + '_ {
+    /// The row's columns, in the order they were set.
+    pub(crate) fn columns(&self) -> impl Iterator<Item = Column> + '_ {
         self.cells.iter().map(|(c, _)| *c)
     }
 
+    /// Every cell, in the order the columns were set.
     pub fn cells(&self) -> &[(Column, Value)] {
         &self.cells
     }

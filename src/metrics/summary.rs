@@ -9,10 +9,13 @@ use crate::options::{AnalysisOptions, Quirk};
 use crate::schema::summary::{self, FitNeed};
 use crate::schema::{Column, Counts, RowStatus};
 
+/// The summary of one model (methods.md §13): the means of `schema::SUMMARY_MEANS` and the
+/// counts beside them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// (metric, mean) for every mean of `schema::SUMMARY_MEANS` that applies, in that order.
     pub means: Vec<(Column, Option<f64>)>,
+    /// The counts (`n_layers`, `n_rows`, `n_skipped`, `n_fit_failed`...), written beside the means.
     #[serde(flatten)]
     pub counts: Counts,
 }

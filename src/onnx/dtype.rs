@@ -3,27 +3,43 @@
 
 /// Data type ids from `onnx.proto` `TensorProto.DataType`.
 pub mod id {
+    /// 32-bit IEEE float (`float`).
     pub const FLOAT: i32 = 1;
+    /// Unsigned 8-bit integer.
     pub const UINT8: i32 = 2;
+    /// Signed 8-bit integer.
     pub const INT8: i32 = 3;
+    /// Unsigned 16-bit integer.
     pub const UINT16: i32 = 4;
+    /// Signed 16-bit integer.
     pub const INT16: i32 = 5;
+    /// Signed 32-bit integer.
     pub const INT32: i32 = 6;
+    /// Signed 64-bit integer.
     pub const INT64: i32 = 7;
+    /// Strings (no fixed width; never a weight).
     pub const STRING: i32 = 8;
+    /// Booleans.
     pub const BOOL: i32 = 9;
+    /// IEEE half precision.
     pub const FLOAT16: i32 = 10;
+    /// 64-bit IEEE float.
     pub const DOUBLE: i32 = 11;
+    /// Unsigned 32-bit integer.
     pub const UINT32: i32 = 12;
+    /// Unsigned 64-bit integer.
     pub const UINT64: i32 = 13;
+    /// Complex of two 32-bit floats.
     pub const COMPLEX64: i32 = 14;
+    /// Complex of two 64-bit floats.
     pub const COMPLEX128: i32 = 15;
+    /// bfloat16 (8-bit exponent, 7-bit mantissa).
     pub const BFLOAT16: i32 = 16;
 }
 
 /// The repeated field that holds a tensor's values when `raw_data` is not used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TypedField {
+pub(crate) enum TypedField {
     Float,
     Int32,
     String,
@@ -33,7 +49,7 @@ pub enum TypedField {
 }
 
 impl TypedField {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             TypedField::Float => "float_data",
             TypedField::Int32 => "int32_data",
@@ -48,15 +64,15 @@ impl TypedField {
 /// Storage facts of one data type: bits per element in `raw_data`, the typed field and how many
 /// elements one typed entry packs (sub-byte types pack several, complex types take two entries).
 #[derive(Clone, Copy, Debug)]
-pub struct Layout {
-    pub bits: u64,
-    pub field: TypedField,
+pub(crate) struct Layout {
+    pub(crate) bits: u64,
+    pub(crate) field: TypedField,
     /// Elements per typed entry (2 for int4, 4 for int2); 0 means two entries per element.
-    pub per_entry: u64,
+    pub(crate) per_entry: u64,
 }
 
 /// Storage layout, or None for an unknown id or STRING (which has no fixed width).
-pub fn layout(dtype: i32) -> Option<Layout> {
+pub(crate) fn layout(dtype: i32) -> Option<Layout> {
     let l = |bits, field, per_entry| {
         Some(Layout {
             bits,
@@ -88,7 +104,7 @@ pub fn layout(dtype: i32) -> Option<Layout> {
 }
 
 /// Types tailwatch converts to f64 (weights, scales, zero points, shapes, indices).
-pub fn decodable(dtype: i32) -> bool {
+pub(crate) fn decodable(dtype: i32) -> bool {
     matches!(
         dtype,
         id::FLOAT
@@ -106,11 +122,11 @@ pub fn decodable(dtype: i32) -> bool {
     )
 }
 
-pub fn is_float(dtype: i32) -> bool {
+pub(crate) fn is_float(dtype: i32) -> bool {
     matches!(dtype, id::FLOAT | id::DOUBLE | id::FLOAT16 | id::BFLOAT16)
 }
 
-pub fn name(dtype: i32) -> String {
+pub(crate) fn name(dtype: i32) -> String {
     let s = match dtype {
         id::FLOAT => "float",
         id::UINT8 => "uint8",
@@ -147,7 +163,7 @@ pub fn name(dtype: i32) -> String {
 
 /// Round an f64 to what a tensor of `dtype` can hold (the `Cast` fold, onnx-weights.md §3.3).
 /// Integer casts truncate toward zero and saturate; ONNX leaves out-of-range casts undefined.
-pub fn round_to(dtype: i32, v: f64) -> f64 {
+pub(crate) fn round_to(dtype: i32, v: f64) -> f64 {
     let sat = |lo: f64, hi: f64| {
         if v.is_nan() {
             0.0

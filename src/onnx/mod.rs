@@ -33,9 +33,13 @@ pub struct Limits {
     pub max_file_bytes: u64,
     /// If/Loop/Scan nesting depth.
     pub max_subgraph_depth: usize,
+    /// Nodes per graph (the main graph and each subgraph alike).
     pub max_nodes: usize,
+    /// Initializers per graph, sparse ones included.
     pub max_initializers: usize,
+    /// Node attributes per graph, summed over its nodes.
     pub max_attributes: usize,
+    /// Dims per tensor.
     pub max_rank: usize,
     /// Elements per tensor, after checked multiplication (also the folded-constant budget).
     pub max_elements: u64,
@@ -67,24 +71,37 @@ impl Default for Limits {
     }
 }
 
+/// One entry of the model's `opset_import`.
 #[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Opset {
+    /// Operator set domain ("" or `ai.onnx` for the standard one).
     pub domain: String,
+    /// Operator set version.
     pub version: i64,
 }
 
+/// The facts of a model file that outputs report: file, hash, and `ModelProto` header fields.
 #[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct ModelInfo {
     /// The path as given on the command line.
     pub file: String,
+    /// SHA-256 of the model file, lowercase hex.
     pub sha256: String,
+    /// Size of the model file in bytes.
     pub bytes: u64,
+    /// `ModelProto.ir_version`.
     pub ir_version: i64,
+    /// `ModelProto.producer_name`.
     pub producer_name: String,
+    /// `ModelProto.producer_version`.
     pub producer_version: String,
+    /// `ModelProto.domain`.
     pub domain: String,
+    /// `ModelProto.model_version`.
     pub model_version: i64,
+    /// The main graph's name.
     pub graph_name: String,
+    /// `ModelProto.opset_import`, in file order.
     pub opsets: Vec<Opset>,
 }
 
@@ -117,6 +134,7 @@ impl Model {
             ..self.header.clone()
         })
     }
+    /// The model file's path, as given to [`load`].
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -124,6 +142,7 @@ impl Model {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+    /// The limits the model was loaded under.
     pub fn limits(&self) -> &Limits {
         &self.limits
     }

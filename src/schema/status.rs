@@ -8,6 +8,7 @@ text_enum! {
     /// are WeightWatcher's (the power-law fit's outcome); the rest are rows whose weights could
     /// not be analyzed, with the reason in the `problem` column (docs/onnx-weights.md §8.2).
     pub enum RowStatus {
+        /// The row was analyzed and its power-law fit succeeded.
         Success = "success",
         /// The power-law fit failed; the other metrics are there.
         Failed = "failed",
@@ -15,11 +16,13 @@ text_enum! {
         EigensolverFailed = "eigensolver_failed",
         /// The weight holds NaN or infinite values.
         InvalidValues = "invalid_values",
+        /// The weight's dtype is one tailwatch does not decode.
         UnsupportedDtype = "unsupported_dtype",
         /// Decoding the weight would exceed the per-layer memory budget.
         OverBudget = "over_budget",
         /// Every value is zero: there is no spectrum.
         Degenerate = "degenerate",
+        /// The stored tensor cannot be decoded as declared.
         Malformed = "malformed",
     }
 }
@@ -42,14 +45,19 @@ text_enum! {
         ConstantExpression = "constant expression",
         /// An op whose weight encoding tailwatch does not decode.
         UnsupportedOp = "unsupported op",
+        /// A dtype tailwatch does not decode.
         UnsupportedDtype = "unsupported dtype",
         /// The tensor's rank is not one a weight of its op can have.
         UnsupportedRank = "unsupported rank",
         /// The initializer scan (`layer_source: initializers`) takes only 2-D and 4-D tensors.
         Rank = "rank",
+        /// The tensor has no matrix view (a vector, a scalar).
         NotAMatrix = "not a matrix",
+        /// The shape does not fit the op's weight layout (groups that do not divide the rows...).
         UnsupportedShape = "unsupported shape",
+        /// Folding the weight would exceed the memory budget.
         OverBudget = "over budget",
+        /// The tensor or its fold chain cannot be decoded as declared.
         Malformed = "malformed",
         /// A constant that no weight slot of a supported op reads.
         NotAWeightSlot = "not a weight slot",

@@ -9,6 +9,7 @@ use crate::options::AnalysisOptions;
 /// Which fit a summary mean depends on: rows whose fit failed are left out of it (natively).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FitNeed {
+    /// No fit: every analyzed row counts.
     None,
     /// A successful power-law fit (`status: success`).
     PowerLaw,
@@ -20,7 +21,9 @@ pub enum FitNeed {
 /// One mean of the summary: the mean of a column over the analyzed rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SummaryMean {
+    /// The column averaged; the mean is written under its name.
     pub column: Column,
+    /// Which rows it leaves out.
     pub needs: FitNeed,
 }
 

@@ -23,15 +23,26 @@ pub struct Correlation {
     pub n: usize,
     /// Models left out because the metric or the error was missing or not finite.
     pub n_excluded: usize,
+    /// Slope of the least-squares line accuracy = slope · metric + intercept, where accuracy is
+    /// 100 − the reported error, in percent.
     pub slope: Option<f64>,
+    /// Intercept of that line, in percent.
     pub intercept: Option<f64>,
+    /// Root mean squared residual of that line, in percent.
     pub rmse: Option<f64>,
+    /// R² of that line.
     pub r2: Option<f64>,
+    /// Kendall's τ-b of metric against accuracy.
     pub kendall_tau: Option<f64>,
+    /// Two-sided p-value of τ-b, as scipy's `kendalltau(method="auto")`; None for n < 3.
     pub kendall_p: Option<f64>,
+    /// Spearman's ρ of metric against accuracy.
     pub spearman_rho: Option<f64>,
+    /// Two-sided t-based p-value of ρ; None for n < 3.
     pub spearman_p: Option<f64>,
+    /// Pearson's r of metric against accuracy.
     pub pearson_r: Option<f64>,
+    /// Two-sided t-based p-value of r; None for n < 3.
     pub pearson_p: Option<f64>,
     /// Why some values are missing (degenerate case), if any.
     pub note: Option<String>,

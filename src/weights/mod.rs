@@ -14,7 +14,7 @@ mod matrix;
 pub(crate) mod ops;
 mod scan;
 pub(crate) mod scope;
-pub mod view;
+mod view;
 mod walk;
 
 use std::fmt;
@@ -29,21 +29,32 @@ use crate::options::{AnalysisOptions, LayerSource};
 use crate::schema::{RowStatus, SkipReason};
 use fold::Expr;
 use ops::Bn;
-pub use view::{Dims, Layout, MatrixView, size_filter};
+pub use view::{Dims, MatrixView};
+pub(crate) use view::{Layout, size_filter};
 
+/// What kind of layer a weight belongs to, from the op that reads it (the initializer scan:
+/// from its rank, 2-D dense and 4-D conv2d).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LayerKind {
+    /// A `Gemm` or `MatMul` weight.
     Dense,
+    /// A `Conv` weight of rank 3.
     Conv1d,
+    /// A `Conv` weight of rank 4.
     Conv2d,
+    /// A `Conv` weight of rank 5.
     Conv3d,
+    /// A `ConvTranspose` weight (rank 3 to 5).
     ConvTranspose,
+    /// The table of a `Gather` (an embedding).
     Embedding,
+    /// An `LSTM`, `GRU` or `RNN` input or recurrence weight.
     Rnn,
 }
 
 impl LayerKind {
+    /// The kind as written in outputs (`dense`, `conv2d`, `conv_transpose`...), its serde name.
     pub fn as_str(self) -> &'static str {
         match self {
             LayerKind::Dense => "dense",
@@ -69,24 +80,35 @@ impl LayerKind {
 pub struct Consumer {
     /// Node name, or `#<index>` in its graph when unnamed.
     pub node: String,
+    /// The node's op type (`Gemm`, `Conv`...).
     pub op: String,
     /// Subgraph path, e.g. `If_0/then_branch` ("" in the main graph).
     pub path: String,
+    /// Which input of the node the weight is (0-based).
     pub slot: usize,
 }
 
+/// Where a weight's values come from (onnx-weights.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
+    /// A main-graph initializer, used as stored.
     Initializer,
+    /// A `Constant` node's tensor or attribute value.
     ConstantNode,
+    /// Computed by constant folding (`Transpose`, `Reshape`, `Cast`...) from stored tensors.
     Folded,
+    /// An initializer of an `If`/`Loop`/`Scan` subgraph.
     Subgraph,
+    /// A quantised tensor dequantised by folding (`DequantizeLinear`, or `Cast`→`Mul` of an
+    /// integer tensor).
     Dequantized,
+    /// A sparse initializer or sparse constant, densified.
     Sparse,
 }
 
 impl Origin {
+    /// The origin as written in outputs (`initializer`, `constant_node`...), its serde name.
     pub fn as_str(self) -> &'static str {
         match self {
             Origin::Initializer => "initializer",
@@ -99,24 +121,38 @@ impl Origin {
     }
 }
 
+/// One weight layer found by [`extract`]: what it is and how its matrices look. The values are
+/// decoded later, by [`Extraction::matrix`].
 #[derive(Clone, Debug, Serialize)]
 pub struct WeightLayer {
+    /// 0-based number of the layer, in the order the layers were found (the initializer scan:
+    /// the initializer's index).
     pub layer_id: usize,
+    /// The weight's name: that of the tensor it comes from, else the consumer's input name.
     pub name: String,
+    /// What kind of layer reads it.
     pub kind: LayerKind,
     /// Op of the first consumer.
     pub op: String,
+    /// Every node reading the weight: the first, then those tied into this layer.
     pub consumers: Vec<Consumer>,
     /// Subgraph path of the first consumer.
     pub path: String,
+    /// Dims of the stored tensor the weight comes from, before folding.
     pub stored_shape: Vec<usize>,
+    /// ONNX dtype name of the stored tensor (`float`, `float16`...), with ` (dequantised)` when
+    /// it was dequantised.
     pub dtype: String,
+    /// Where the values come from.
     pub origin: Origin,
     /// Fold chain, e.g. `init:w → Transpose → Cast`.
     pub source: String,
+    /// Notes on how the weight was read (`group_4`, `alpha_scaled(…)`, `followed_by_bn`,
+    /// `overridable`...).
     pub flags: Vec<String>,
     /// Consumers after the first, deduplicated into this layer (§9).
     pub tied: Vec<Consumer>,
+    /// How the effective weight is cut into matrices (methods.md §2).
     pub view: MatrixView,
     /// BatchNormalization after a conv (§6).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,39 +164,56 @@ pub struct WeightLayer {
 pub struct Skipped {
     /// The layer's id, for layers that were numbered before they were skipped.
     pub layer_id: Option<usize>,
+    /// The weight's (or tensor's) name.
     pub name: String,
+    /// Op type of the node reading it ("" when no node does).
     pub op: String,
+    /// Why it was skipped.
     pub reason: SkipReason,
+    /// The particulars, for people (`rank 3: ...`, `size filter: M = 3 < min_evals 10`).
     pub detail: String,
 }
 
 /// The effective real-valued weight: slice p is `data[p*rows*cols ..][..rows*cols]`, row-major.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WeightMatrix {
+    /// Rows of each slice.
     pub rows: usize,
+    /// Columns of each slice.
     pub cols: usize,
+    /// Number of slices (kernel positions, stacked matrices, or group blocks).
     pub slices: usize,
+    /// The values, `slices · rows · cols` of them.
     pub data: Vec<f64>,
 }
 
 /// A per-layer problem: a layer status, not a run failure (onnx-weights.md §8.2).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum LayerProblem {
+    /// The weight holds NaN or infinite values.
     InvalidValues {
+        /// How many values are NaN.
         nan: usize,
+        /// How many values are ±∞.
         inf: usize,
     },
+    /// A dtype tailwatch does not decode; the ONNX dtype name.
     UnsupportedDtype(String),
+    /// Decoding the layer would need more memory than the per-layer budget.
     OverBudget {
+        /// Bytes the layer needs.
         bytes: u64,
+        /// The budget, in bytes.
         budget: u64,
     },
     /// Every value is zero: there is no spectrum to fit (and WeightWatcher's fits divide by it).
     Degenerate(String),
+    /// The stored tensor cannot be decoded as declared; what is wrong.
     Malformed(String),
 }
 
 impl LayerProblem {
+    /// The row status the problem gives its layer.
     pub fn status(&self) -> RowStatus {
         match self {
             LayerProblem::InvalidValues { .. } => RowStatus::InvalidValues,
@@ -210,8 +263,11 @@ struct Recipe<'m> {
     bn: Option<Bn<'m>>,
 }
 
+/// The weight layers of one model, from [`extract`], with what is needed to decode each on demand.
 pub struct Extraction<'m> {
+    /// The layers that get a row, in `layer_id` order.
     pub layers: Vec<WeightLayer>,
+    /// The candidates that get none, and why.
     pub skipped: Vec<Skipped>,
     model: &'m Model,
     recipes: Vec<Recipe<'m>>,
@@ -262,6 +318,7 @@ pub enum Orientation {
 }
 
 impl Extraction<'_> {
+    /// The model the layers were found in.
     pub fn model(&self) -> &Model {
         self.model
     }

@@ -13,18 +13,26 @@ use crate::options::{AnalysisOptions, GroupedConv};
 /// diagonal blocks of every slice are separate slices.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MatrixView {
+    /// Rows of each slice.
     pub rows: usize,
+    /// Columns of each slice.
     pub cols: usize,
+    /// Spatial kernel dims of a conv ([k_h, k_w] for conv2d); empty for other layers.
     pub kernel: Vec<usize>,
+    /// Number of matrices.
     pub slices: usize,
 }
 
 /// Reported sizes (methods.md §2.5).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Dims {
+    /// N, the larger side of a slice (see [`MatrixView::dims`] for `conv_nm_swap`).
     pub n: usize,
+    /// M, the smaller side of a slice.
     pub m: usize,
+    /// Q = N/M (NaN when M = 0).
     pub q: f64,
+    /// rf, the receptive field: the number of slices.
     pub rf: usize,
 }
 
