@@ -25,12 +25,19 @@ const NM_TOL: f64 = 1e-4;
 /// Result of the MP fit of one row.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MpFit {
+    /// Whether the grid search and polish found a plausible bulk (docs/methods.md §7.6).
     pub status: FitStatus,
+    /// The fitted σ of the MP law, in the rescaled (mean-1) units of §7.2 (`sigma_mp`).
     pub sigma_mp: Option<f64>,
+    /// The lower bulk edge λ₋ = σ²(1 − 1/√Q)² of the rescaled ESD, in original units (`bulk_min`).
     pub bulk_min: Option<f64>,
+    /// The upper bulk edge λ₊ = σ²(1 + 1/√Q)² of the rescaled ESD, in original units (`bulk_max`).
     pub bulk_max: Option<f64>,
+    /// Eigenvalues above the upper edge plus the Tracy–Widom margin (`num_spikes`).
     pub num_spikes: Option<usize>,
+    /// λ₊ / λ_max, WeightWatcher's MP soft rank (`mp_softrank`).
     pub mp_softrank: Option<f64>,
+    /// The rescaling factor of §7.2, √n / √Σλ: eigenvalues times W_scale² have mean 1 (`W_scale`).
     pub w_scale: Option<f64>,
 }
 

@@ -39,24 +39,39 @@ pub struct Spectrum {
 /// A dense row-major matrix borrowed from a weight tensor.
 #[derive(Clone, Copy, Debug)]
 pub struct MatrixRef<'a> {
+    /// Number of rows.
     pub rows: usize,
+    /// Number of columns.
     pub cols: usize,
+    /// `rows × cols` values, row-major.
     pub data: &'a [f64],
 }
 
+/// Why a spectrum could not be computed; a row status (`eigensolver_failed`), not a run error.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SpectrumError {
+    /// The eigensolver (or SVD) did not converge.
     #[error("eigensolver did not converge on a {rows}×{cols} matrix")]
-    NoConvergence { rows: usize, cols: usize },
+    NoConvergence {
+        /// Rows of the matrix.
+        rows: usize,
+        /// Columns of the matrix.
+        cols: usize,
+    },
+    /// The data length is not `rows × cols`.
     #[error("matrix data has {len} values, expected {rows}×{cols}")]
     Shape {
+        /// Rows asked for.
         rows: usize,
+        /// Columns asked for.
         cols: usize,
+        /// Values given.
         len: usize,
     },
 }
 
 impl<'a> MatrixRef<'a> {
+    /// A `rows × cols` view of `data`; an error when the length does not match.
     pub fn new(rows: usize, cols: usize, data: &'a [f64]) -> Result<Self, SpectrumError> {
         if rows.checked_mul(cols) != Some(data.len()) {
             return Err(SpectrumError::Shape {
