@@ -10,9 +10,9 @@
 
 pub mod analysis;
 pub mod error;
-pub mod files;
 pub mod fits;
 pub mod gate;
+pub mod io;
 pub mod metrics;
 pub mod onnx;
 pub mod options;
