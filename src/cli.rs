@@ -261,7 +261,7 @@ fn analyze(a: &AnalyzeArgs) -> Result<()> {
         &a.analysis.limits.limits(),
         &|_, _| {},
     )?;
-    let out = report::output::OutDir::create(&a.out)?;
+    let out = tailwatch::io::OutDir::create(&a.out)?;
     report::analysis::write(&out, &analysis, preset.name(), a.save_esd)?;
     let s = &analysis.summary;
     eprintln!(
@@ -323,7 +323,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or_else(|| Error::Options(format!("{}: not a file name", path.display())))?;
-    report::output::OutDir::create(dir)?.write(name, bytes)?;
+    tailwatch::io::OutDir::create(dir)?.write(name, bytes)?;
     Ok(())
 }
 
@@ -343,7 +343,7 @@ fn study(a: &StudyArgs) -> Result<ExitCode> {
     let mut study = tailwatch::study::Study::load(&a.study, stages)?;
     study.limits = a.limits.limits();
     let dir = tailwatch::study::run::output_dir(&study, a.out.as_deref())?;
-    let out = report::output::OutDir::create(&dir)?;
+    let out = tailwatch::io::OutDir::create(&dir)?;
     let progress = progress::Bars::new();
     let shard = a.shard.as_deref().map(shard::Shard::parse).transpose()?;
     let outcome = match shard {

@@ -51,7 +51,7 @@
 //! let root = Path::new(env!("CARGO_MANIFEST_DIR"));
 //! let study = Study::load(&root.join("configs/demo.yaml"), None)?;
 //! let dir = std::env::temp_dir().join(format!("tailwatch-doc-study-{}", std::process::id()));
-//! let out = tailwatch::report::output::OutDir::create(&dir)?;
+//! let out = tailwatch::io::OutDir::create(&dir)?;
 //! let outcome = study::run(&study, &out, &Quiet)?;
 //! assert!(outcome.complete);
 //! assert_eq!(outcome.models.len(), 14);
@@ -78,9 +78,9 @@
 
 pub mod analysis;
 pub mod error;
-pub mod files;
 pub mod fits;
 pub mod gate;
+pub mod io;
 pub mod metrics;
 pub mod onnx;
 pub mod options;

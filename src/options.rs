@@ -486,7 +486,7 @@ pub struct AnalysisConfig {
 impl AnalysisConfig {
     /// Read and parse an analysis config file; an [`Error::Config`] when it is invalid.
     pub fn load(path: &std::path::Path) -> Result<AnalysisConfig> {
-        let text = crate::files::read_config_text(path)?;
+        let text = crate::io::read_config_text(path)?;
         serde_saphyr::from_str(&text)
             .map_err(|e| Error::config(path, format!("invalid analysis config: {e}")))
     }

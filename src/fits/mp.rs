@@ -200,20 +200,44 @@ impl Kde {
                 r.push(square(nan_to_num(c * (4.0 - t * t).sqrt()) - f));
             }
         } else {
-            let y = 1.0 / q;
-            let b = square(sigma * (1.0 + (1.0 / q).sqrt()));
-            let a = square(sigma * (1.0 - (1.0 / q).sqrt()));
+            let (a, b) = mp_edges(sigma, q);
             if b < self.t_peak || b > self.t_last || a > self.t_peak {
                 r.resize(self.t.len(), square(PENALTY));
             } else {
                 for (&t, &f) in self.t.iter().zip(&self.f) {
-                    let g = (1.0 / (2.0 * PI * sigma * sigma * t * y)) * ((b - t) * (t - a)).sqrt();
+                    let g = mp_density(t, sigma, q);
                     r.push(square(nan_to_num(g) - f));
                 }
             }
         }
         r.resize(self.t.len() + self.n_low, 0.0);
         np_sum(&r)
+    }
+}
+
+/// The Marchenko–Pastur bulk edges (a, b) = (σ²(1 − 1/√Q)², σ²(1 + 1/√Q)²) for element variance
+/// σ² and aspect ratio Q = N/M ≥ 1 (methods.md §7.3).
+pub fn mp_edges(sigma: f64, q: f64) -> (f64, f64) {
+    let b = square(sigma * (1.0 + (1.0 / q).sqrt()));
+    let a = square(sigma * (1.0 - (1.0 / q).sqrt()));
+    (a, b)
+}
+
+/// The Marchenko–Pastur density of the eigenvalues of WᵀW/N for an N×M matrix W of i.i.d.
+/// entries of variance σ², Q = N/M ≥ 1 (Marchenko & Pastur 1967; WeightWatcher
+/// `RMT_Util.marchenko_pastur_pdf`, methods.md §7.3):
+///
+/// g(λ) = Q/(2π σ² λ)·√((b − λ)(λ − a)) on the support a < λ < b of `mp_edges`, else 0.
+///
+/// Evaluated in WeightWatcher's order of operations, which the fit's parity depends on.
+pub fn mp_density(lambda: f64, sigma: f64, q: f64) -> f64 {
+    let (a, b) = mp_edges(sigma, q);
+    let inside = (b - lambda) * (lambda - a);
+    if inside > 0.0 && lambda > 0.0 {
+        let y = 1.0 / q;
+        (1.0 / (2.0 * PI * sigma * sigma * lambda * y)) * inside.sqrt()
+    } else {
+        0.0
     }
 }
 

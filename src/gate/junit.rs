@@ -4,6 +4,10 @@
 //! (unreadable layers, baseline mismatch) add one `gate-evaluation` test case with `<error>`.
 
 use super::verdict::{RuleOutcome, Status, Verdict, human};
+use crate::report::escape::{Escape, escape};
+
+// Every string is escaped in attribute mode, content too: valid in both, and it keeps the
+// newlines of multi-line messages as `&#10;` wherever they go.
 
 /// The XML document.
 pub fn to_xml(v: &Verdict) -> String {
@@ -18,7 +22,10 @@ pub fn to_xml(v: &Verdict) -> String {
     ));
     x.push_str(&format!(
         "  <testsuite name=\"{}\" {counts} skipped=\"0\" time=\"0\">\n",
-        esc(&format!("gate {} on {}", v.gate, v.model.source))
+        escape(
+            &format!("gate {} on {}", v.gate, v.model.source),
+            Escape::Attr
+        )
     ));
     x.push_str("    <properties>\n");
     let mut props = vec![
@@ -36,7 +43,7 @@ pub fn to_xml(v: &Verdict) -> String {
     for (k, val) in props {
         x.push_str(&format!(
             "      <property name=\"{k}\" value=\"{}\"/>\n",
-            esc(&val)
+            escape(&val, Escape::Attr)
         ));
     }
     x.push_str("    </properties>\n");
@@ -49,14 +56,14 @@ pub fn to_xml(v: &Verdict) -> String {
         );
         x.push_str(&format!(
             "      <error message=\"{}\" type=\"evaluation\">{}</error>\n",
-            esc(v.errors.first().map_or("", String::as_str)),
-            esc(&v.errors.join("\n"))
+            escape(v.errors.first().map_or("", String::as_str), Escape::Attr),
+            escape(&v.errors.join("\n"), Escape::Attr)
         ));
         x.push_str("    </testcase>\n");
     }
     x.push_str(&format!(
         "    <system-out>{}</system-out>\n",
-        esc(&human(v))
+        escape(&human(v), Escape::Attr)
     ));
     x.push_str("  </testsuite>\n</testsuites>\n");
     x
@@ -65,13 +72,13 @@ pub fn to_xml(v: &Verdict) -> String {
 fn testcase(r: &RuleOutcome) -> String {
     let mut x = format!(
         "    <testcase name=\"{}\" classname=\"tailwatch.gate.{}\" time=\"0\">\n",
-        esc(&r.name),
+        escape(&r.name, Escape::Attr),
         r.kind
     );
     let body = || {
         let mut lines = vec![format!("requirement: {}", r.requirement), r.message.clone()];
         lines.extend(r.failing.iter().map(|f| format!("{}: {}", f.layer, f.why)));
-        esc(&lines.join("\n"))
+        escape(&lines.join("\n"), Escape::Attr)
     };
     let message = || {
         let layers: Vec<&str> = r
@@ -88,7 +95,7 @@ fn testcase(r: &RuleOutcome) -> String {
                 m.push_str(&format!(" (+{more} more)"));
             }
         }
-        esc(&m)
+        escape(&m, Escape::Attr)
     };
     match r.status {
         Status::Pass => {}
@@ -107,25 +114,6 @@ fn testcase(r: &RuleOutcome) -> String {
     }
     x.push_str("    </testcase>\n");
     x
-}
-
-/// Escape for XML text and attributes; characters XML 1.0 forbids become U+FFFD.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\t' | '\r' => out.push(' '),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

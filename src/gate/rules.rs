@@ -322,7 +322,7 @@ pub struct Gate {
 impl Gate {
     /// Read and check a gate file.
     pub fn load(path: &Path) -> Result<Gate> {
-        let text = crate::files::read_config_text(path)?;
+        let text = crate::io::read_config_text(path)?;
         Gate::parse(path, &text)
     }
 

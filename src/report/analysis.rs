@@ -2,9 +2,10 @@
 
 use serde_json::{Value as Json, json};
 
-use super::output::{OutDir, rows_to_csv};
+use super::output::rows_to_csv;
 use crate::analysis::ModelAnalysis;
 use crate::error::Result;
+use crate::io::OutDir;
 use crate::metrics::randomize::RNG_SCHEME;
 use crate::metrics::row::format_float;
 use crate::metrics::summary::Summary;

@@ -2,8 +2,9 @@
 
 use std::fmt::Write;
 
+use super::escape::{Escape, escape};
 use super::plots::{self, Series};
-use super::tables::{self, esc, fmt_num};
+use super::tables::{self, fmt_num};
 use crate::schema::{Column, RowStatus};
 use crate::study::Study;
 use crate::study::run::{ModelResult, StudyOutcome};
@@ -18,13 +19,16 @@ td:first-child,th:first-child{text-align:left}.note{color:#666;font-size:.85rem}
 
 pub fn study_html(study: &Study, o: &StudyOutcome) -> String {
     let mut h = String::new();
-    let title = format!("tailwatch study: {}", esc(&study.spec.name));
+    let title = format!(
+        "tailwatch study: {}",
+        escape(&study.spec.name, Escape::Text)
+    );
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title><style>{STYLE}</style></head><body>\n<h1>{title}</h1>\n"
     );
     if let Some(d) = &study.spec.description {
-        let _ = writeln!(h, "<p>{}</p>", esc(d.trim()));
+        let _ = writeln!(h, "<p>{}</p>", escape(d.trim(), Escape::Text));
     }
     let _ = writeln!(
         h,
@@ -55,7 +59,7 @@ fn models_table(h: &mut String, study: &Study, o: &StudyOutcome) {
     let _ = writeln!(
         h,
         "<p class=\"note\">{}</p>",
-        esc(&tables::batchnorm_note(o))
+        escape(&tables::batchnorm_note(o), Escape::Text)
     );
 }
 
@@ -101,7 +105,7 @@ fn correlation_tables(h: &mut String, o: &StudyOutcome) {
     }
     h.push_str("<h2>Correlations with accuracy</h2><p class=\"note\">OLS of accuracy (100 − error) on the metric; RMSE with denominator n; Kendall τ-b, Spearman ρ, Pearson r with two-sided p-values; ranked by |τ|.</p>\n");
     for (group, target) in tables::correlation_sections(&o.correlations) {
-        let _ = writeln!(h, "<h3>{} · {target}</h3>", esc(&group));
+        let _ = writeln!(h, "<h3>{} · {target}</h3>", escape(&group, Escape::Text));
         h.push_str(&tables::correlation_table(&o.correlations, &group, target).to_html());
     }
 }
@@ -231,8 +235,8 @@ fn failures(h: &mut String, o: &StudyOutcome) {
         let _ = writeln!(
             h,
             "<li><b>{}</b>: {}</li>",
-            esc(&m.name),
-            esc(m.error.as_deref().unwrap_or(""))
+            escape(&m.name, Escape::Text),
+            escape(m.error.as_deref().unwrap_or(""), Escape::Text)
         );
     }
     h.push_str("</ul>\n");

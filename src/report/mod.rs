@@ -2,6 +2,7 @@
 
 pub mod analysis;
 pub mod describe;
+pub mod escape;
 pub mod html;
 pub mod markdown;
 pub mod output;

@@ -1,67 +1,7 @@
-//! Writing files into an output directory, and nowhere else.
-//!
-//! Every file is written to a temporary name in the same directory and renamed into place, so a
-//! reader never sees a partial file presented as complete.
-
-use std::fs;
-use std::io::Write;
-use std::path::{Component, Path, PathBuf};
+//! Rows as CSV. Output files are written through `crate::io::OutDir`.
 
 use crate::error::{Error, Result};
 use crate::metrics::row::{Row, union_columns};
-
-/// An output directory; file names are plain relative names inside it.
-#[derive(Clone, Debug)]
-pub struct OutDir {
-    root: PathBuf,
-}
-
-impl OutDir {
-    /// Create the directory (and parents) if needed.
-    pub fn create(root: &Path) -> Result<OutDir> {
-        fs::create_dir_all(root).map_err(|e| Error::output(root, e))?;
-        Ok(OutDir {
-            root: root.to_path_buf(),
-        })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.root
-    }
-
-    /// The path of `name` inside the directory; names with `..`, roots or prefixes are refused.
-    pub fn file(&self, name: &str) -> Result<PathBuf> {
-        let rel = Path::new(name);
-        let plain = rel.components().all(|c| matches!(c, Component::Normal(_)));
-        if !plain || name.is_empty() {
-            return Err(Error::Options(format!(
-                "output name {name:?} must be a plain relative path"
-            )));
-        }
-        Ok(self.root.join(rel))
-    }
-
-    /// Write `bytes` to `name` atomically (temp file + rename).
-    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<PathBuf> {
-        let path = self.file(name)?;
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| Error::output(parent, e))?;
-        }
-        let tmp = path.with_extension("partial");
-        let mut f = fs::File::create(&tmp).map_err(|e| Error::output(&tmp, e))?;
-        f.write_all(bytes).map_err(|e| Error::output(&tmp, e))?;
-        f.sync_all().map_err(|e| Error::output(&tmp, e))?;
-        fs::rename(&tmp, &path).map_err(|e| Error::output(&path, e))?;
-        Ok(path)
-    }
-
-    pub fn write_json(&self, name: &str, value: &impl serde::Serialize) -> Result<PathBuf> {
-        let mut text = serde_json::to_string_pretty(value)
-            .map_err(|e| Error::Evaluation(format!("cannot serialise {name}: {e}")))?;
-        text.push('\n');
-        self.write(name, text.as_bytes())
-    }
-}
 
 /// Rows as CSV, columns in canonical order; `lead` columns (e.g. `model`) come first.
 pub fn rows_to_csv<'a>(rows: impl IntoIterator<Item = &'a Row> + Clone) -> Result<String> {

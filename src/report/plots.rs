@@ -705,12 +705,13 @@ impl PowerLawTail {
     }
 }
 
-/// The Marchenko–Pastur density implied by bulk edges λ± = σ²(1 ± 1/√Q)².
+/// The Marchenko–Pastur density (`fits::mp::mp_density`) implied by bulk edges
+/// λ± = σ²(1 ± 1/√Q)².
 struct MpDensity {
     lo: f64,
     hi: f64,
     q: f64,
-    sigma2: f64,
+    sigma: f64,
 }
 
 impl MpDensity {
@@ -726,7 +727,7 @@ impl MpDensity {
             lo,
             hi,
             q: 1.0 / (inv_sqrt_q * inv_sqrt_q),
-            sigma2: sigma * sigma,
+            sigma,
         })
     }
 
@@ -740,11 +741,7 @@ impl MpDensity {
     }
 
     fn density(&self, lambda: f64) -> f64 {
-        let inside = (self.hi - lambda) * (lambda - self.lo);
-        if inside <= 0.0 || lambda <= 0.0 {
-            return 0.0;
-        }
-        self.q / (2.0 * std::f64::consts::PI * self.sigma2 * lambda) * inside.sqrt()
+        crate::fits::mp::mp_density(lambda, self.sigma, self.q)
     }
 
     /// (log10 λ, log10 density) over the bulk, sampled evenly in log λ within `xd`.

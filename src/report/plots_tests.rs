@@ -18,7 +18,7 @@ fn mp_density_from_edges() {
     // σ = 1, Q = 2: λ± = (1 ± 1/√2)².
     let s = 0.5f64.sqrt();
     let mp = MpDensity::from_edges((1.0 - s).powi(2), (1.0 + s).powi(2)).unwrap();
-    assert!((mp.q - 2.0).abs() < 1e-12 && (mp.sigma2 - 1.0).abs() < 1e-12);
+    assert!((mp.q - 2.0).abs() < 1e-12 && (mp.sigma - 1.0).abs() < 1e-12);
     // It is a density: the midpoint rule over the bulk integrates to 1.
     let n = 200_000;
     let h = (mp.hi - mp.lo) / n as f64;

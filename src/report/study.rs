@@ -5,8 +5,9 @@ use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
 use super::analysis::{SCHEMA_VERSION, summary_json, tool_info};
-use super::output::{OutDir, rows_to_csv};
+use super::output::rows_to_csv;
 use crate::error::{Error, Result};
+use crate::io::OutDir;
 use crate::metrics::row::{Row, Value, format_float};
 use crate::schema::{Column, summary};
 use crate::study::Study;
@@ -60,7 +61,7 @@ pub fn write(
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    crate::study::cache::hex(&Sha256::digest(bytes))
+    crate::io::hex(&Sha256::digest(bytes))
 }
 
 /// The structured report: provenance, per-model summaries, correlations, rankings.

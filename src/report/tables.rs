@@ -1,5 +1,6 @@
 //! The study's tables, built once and rendered as Markdown (report.md) or HTML (report.html).
 
+use super::escape::{Escape, escape};
 use super::study::ranking;
 use crate::schema::{Column, summary};
 use crate::study::Study;
@@ -183,27 +184,19 @@ impl Table {
     pub fn to_html(&self) -> String {
         let mut s = String::from("<table><tr>");
         for h in &self.headers {
-            s.push_str(&format!("<th>{}</th>", esc(h)));
+            s.push_str(&format!("<th>{}</th>", escape(h, Escape::Text)));
         }
         s.push_str("</tr>\n");
         for r in &self.rows {
             s.push_str("<tr>");
             for c in r {
-                s.push_str(&format!("<td>{}</td>", esc(c)));
+                s.push_str(&format!("<td>{}</td>", escape(c, Escape::Text)));
             }
             s.push_str("</tr>\n");
         }
         s.push_str("</table>\n");
         s
     }
-}
-
-/// HTML-escape text from configs and model files.
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -68,11 +68,11 @@ fn run_blocks<T>(
     }
 }
 
-/// Height of the row blocks: tall enough for full-rate GEMM, short enough that the wasted
+/// Height of the row blocks of the output of `matmul_deep`: tall enough for full-rate GEMM, short enough that the wasted
 /// upper halves of the diagonal blocks stay a few percent of the work at n ≥ 2048, and that
 /// there are enough blocks to balance the threads. Measured on the 4096×25088 Gram (VGG16 fc6)
 /// with two threads: 128 → 2.48 s, 256 → 2.50 s, 512 → 3.07 s.
-const ROW_BLOCK: usize = 256;
+const DEEP_BLOCK_ROWS: usize = 256;
 
 /// As `matmul`, by row blocks: for deep products (d ≫ BLOCK) such as Gram matrices, where
 /// packing the left operand is a real cost.
@@ -96,7 +96,7 @@ pub fn matmul_deep<T>(
     let mut rest = dst;
     let mut i0 = 0;
     while i0 < k {
-        let h = ROW_BLOCK.min(k - i0);
+        let h = DEEP_BLOCK_ROWS.min(k - i0);
         let (top, bottom) = rest.split_at_row_mut(h);
         let block = top.submatrix_mut(0, 0, h, i0 + h);
         blocks.push((block, lhs.subrows(i0, h), rhs.subcols(0, i0 + h)));

@@ -58,7 +58,7 @@ fn lower_product_equals_the_full_product_on_and_below_the_diagonal() {
         // A deep product, as for a Gram matrix.
         check_lower(
             |dst, lhs, rhs| matmul_deep(dst, Accum::Add, lhs, rhs, -1.0, par),
-            ROW_BLOCK,
+            DEEP_BLOCK_ROWS,
             700,
         );
     }

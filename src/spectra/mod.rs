@@ -243,20 +243,22 @@ pub fn gram_par(a: &MatrixRef<'_>, par: Par) -> faer::Mat<f64> {
     }
 }
 
-/// Rows per block of `tall_gram`.
-const ROW_BLOCK: usize = 512;
+/// Rows of A that `tall_gram` copies column-major at a time, i.e. the depth of each Bₖᵀ·Bₖ
+/// (16 MB at 4096 columns). Not the blocking of the output: `lower::matmul_deep` splits that
+/// into its own `DEEP_BLOCK_ROWS`.
+const GRAM_COPY_ROWS: usize = 512;
 
 /// AᵀA of a row-major A with rows ≥ cols. Taken straight from the row-major buffer, its right
 /// operand would be row-major, which faer's GEMM runs ≈ 2.7× slower (30 against 85 GFLOP/s at
-/// 4096³ on one core of the reference machine). So A goes through in blocks of 512 rows, each
-/// copied column-major (16 MB for 4096 columns), and AᵀA = Σ Bₖᵀ·Bₖ accumulates block by block
+/// 4096³ on one core of the reference machine). So A goes through in blocks Bₖ of
+/// `GRAM_COPY_ROWS` rows, each copied column-major, and AᵀA = Σ Bₖᵀ·Bₖ accumulates block by block
 /// in a fixed order.
 fn tall_gram(a: &MatrixRef<'_>, par: Par) -> faer::Mat<f64> {
     let (rows, cols) = (a.rows, a.cols);
     let mut g = faer::Mat::<f64>::zeros(cols, cols);
-    let mut block = faer::Mat::<f64>::zeros(ROW_BLOCK.min(rows), cols);
-    for k0 in (0..rows).step_by(ROW_BLOCK) {
-        let rb = ROW_BLOCK.min(rows - k0);
+    let mut block = faer::Mat::<f64>::zeros(GRAM_COPY_ROWS.min(rows), cols);
+    for k0 in (0..rows).step_by(GRAM_COPY_ROWS) {
+        let rb = GRAM_COPY_ROWS.min(rows - k0);
         let src = a.data.get(k0 * cols..(k0 + rb) * cols).unwrap_or_default();
         block
             .as_mut()

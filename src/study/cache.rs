@@ -1,16 +1,14 @@
 //! Saved per-model analyses in the output directory, so `--stages correlate,report` re-runs in
 //! seconds. An entry is reused only when the model file's SHA-256 and the options both match.
 
-use std::path::Path;
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::analysis::ModelAnalysis;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::io::{OutDir, hex};
 use crate::onnx::Limits;
 use crate::options::AnalysisOptions;
-use crate::report::output::OutDir;
 
 /// Bump when the cached layout changes; older entries are then recomputed.
 const CACHE_VERSION: u32 = 1;
@@ -43,26 +41,6 @@ impl CacheKey {
 pub fn options_hash(opts: &AnalysisOptions) -> String {
     let json = serde_json::to_vec(opts).unwrap_or_default();
     hex(&Sha256::digest(&json))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// SHA-256 of a file, streamed.
-pub fn file_sha256(path: &Path) -> Result<String> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| Error::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(buf.get(..n).unwrap_or(&[]));
-    }
-    Ok(hex(&h.finalize()))
 }
 
 #[derive(Serialize, Deserialize)]

@@ -184,7 +184,7 @@ pub struct Study {
 impl Study {
     /// Read and check a study file; `stages` overrides the file's stage list.
     pub fn load(path: &Path, stages: Option<Vec<Stage>>) -> Result<Study> {
-        let text = crate::files::read_config_text(path)?;
+        let text = crate::io::read_config_text(path)?;
         let mut spec: StudyFile = serde_saphyr::from_str(&text)
             .map_err(|e| Error::config(path, format!("invalid study file: {e}")))?;
         if let Some(s) = stages {

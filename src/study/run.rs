@@ -9,7 +9,7 @@ use super::cache::{self, CacheKey};
 use super::config::{Stage, Study, Target};
 use crate::analysis::{self, ModelAnalysis};
 use crate::error::{Error, Result};
-use crate::report::output::OutDir;
+use crate::io::{self, OutDir};
 use crate::schema::{Column, ModelStatus};
 use crate::stats::{self, Correlation};
 
@@ -186,7 +186,7 @@ fn write_layer_listings(study: &Study, out: &OutDir) -> Result<()> {
 fn require_saved_analyses(study: &Study, out: &OutDir) -> Result<()> {
     let mut missing = Vec::new();
     for (entry, path) in study.spec.models.iter().zip(&study.model_paths) {
-        let sha = cache::file_sha256(path)?;
+        let sha = io::file_sha256(path)?;
         if cache::load(
             out,
             &entry.name,
@@ -226,7 +226,7 @@ fn model_analysis(
     compute: bool,
     progress: &dyn Progress,
 ) -> Result<(String, ModelAnalysis, bool)> {
-    let sha = cache::file_sha256(path)?;
+    let sha = io::file_sha256(path)?;
     let key = CacheKey::new(&sha, &study.options, &study.limits);
     if let Some(a) = cache::load(out, name, &key) {
         return Ok((sha, a, true));

@@ -14,11 +14,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::cache::{self, hex};
+use super::cache;
 use super::config::{Stage, Study};
 use super::run::{self, Progress, StudyOutcome};
 use crate::error::{Error, Result};
-use crate::report::output::OutDir;
+use crate::io::{self, OutDir, hex};
 use crate::schema::ModelStatus;
 
 /// The largest manifest read (a few hundred bytes per model).
@@ -163,7 +163,7 @@ fn read_manifests(study: &Study, dirs: &[PathBuf]) -> Result<Vec<(PathBuf, Manif
 }
 
 fn read_manifest(path: &Path) -> Result<Manifest> {
-    let bytes = crate::files::read_bounded(path, MAX_MANIFEST_BYTES)?;
+    let bytes = io::read_bounded(path, MAX_MANIFEST_BYTES)?;
     serde_json::from_slice(&bytes)
         .map_err(|e| Error::config(path, format!("invalid shard manifest: {e}")))
 }
@@ -229,7 +229,7 @@ fn copy_entry(dir: &Path, name: &str, out: &OutDir) -> Result<()> {
         (Ok(a), Ok(b)) if a == b
     );
     if !same {
-        out.write(&rel, &crate::files::read_bounded(&src, MAX_ENTRY_BYTES)?)?;
+        out.write(&rel, &io::read_bounded(&src, MAX_ENTRY_BYTES)?)?;
     }
     Ok(())
 }

@@ -6,6 +6,8 @@
 
 use std::fmt::Write;
 
+use crate::report::escape::{Escape, escape};
+
 /// Font stack that every browser and rsvg resolve without shipping a font.
 const FONT: &str = "DejaVu Sans, Helvetica, Arial, sans-serif";
 /// Default text colour.
@@ -110,7 +112,7 @@ impl Svg {
             w = num(width),
             h = num(height),
         );
-        let _ = write!(buf, "<title>{}</title>", escape(title));
+        let _ = write!(buf, "<title>{}</title>", escape(title, Escape::Text));
         let mut svg = Svg { buf };
         svg.rect((0.0, 0.0), (width, height), "#ffffff", None);
         svg
@@ -171,7 +173,7 @@ impl Svg {
     /// Escaped text at `at` (baseline position).
     pub fn text(&mut self, at: (f64, f64), text: &str, font: Font) {
         self.open_text(at, font, "");
-        self.buf.push_str(&escape(text));
+        self.buf.push_str(&escape(text, Escape::Text));
         self.buf.push_str("</text>");
     }
 
@@ -179,7 +181,7 @@ impl Svg {
     pub fn text_vertical(&mut self, at: (f64, f64), text: &str, font: Font) {
         let rotate = format!(r#" transform="rotate(-90 {} {})""#, num(at.0), num(at.1));
         self.open_text(at, font, &rotate);
-        self.buf.push_str(&escape(text));
+        self.buf.push_str(&escape(text, Escape::Text));
         self.buf.push_str("</text>");
     }
 
@@ -189,10 +191,10 @@ impl Svg {
         let _ = write!(
             self.buf,
             r#"{}<tspan dy="{}" font-size="{}">{}</tspan></text>"#,
-            escape(base),
+            escape(base, Escape::Text),
             num(-0.4 * font.size),
             num(0.75 * font.size),
-            escape(exponent)
+            escape(exponent, Escape::Text)
         );
     }
 
@@ -232,25 +234,6 @@ pub fn num(v: f64) -> String {
     } else {
         s.to_string()
     }
-}
-
-/// Escape text for XML content and attributes. Characters that XML 1.0 forbids (most C0
-/// controls) become U+FFFD: labels can come from names inside untrusted model files.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(' '),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Shorten `s` to at most `max` characters, marking the cut with "…".

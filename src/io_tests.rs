@@ -1,6 +1,18 @@
 use super::*;
 
 #[test]
+fn writes_only_plain_names_inside_the_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = OutDir::create(&dir.path().join("a/b")).unwrap();
+    out.write("x.txt", b"hi").unwrap();
+    assert_eq!(fs::read(dir.path().join("a/b/x.txt")).unwrap(), b"hi");
+    assert!(out.write("../escape.txt", b"no").is_err());
+    assert!(out.write("/abs.txt", b"no").is_err());
+    assert!(!dir.path().join("a/escape.txt").exists());
+    assert!(!dir.path().join("a/b/x.partial").exists());
+}
+
+#[test]
 fn refuses_large_and_non_utf8_files() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("a.yaml");

@@ -1,0 +1,45 @@
+//! The one XML/HTML escaper: every string tailwatch writes into SVG, HTML or JUnit XML goes
+//! through `escape`, so names from configs and untrusted model files cannot open markup.
+//!
+//! Both modes make the output well-formed XML 1.0 and safe HTML, and a parser reads back the
+//! input exactly, except for characters XML 1.0 forbids (C0 controls other than tab, newline and
+//! carriage return; U+FFFE, U+FFFF), which become U+FFFD.
+
+/// Where the escaped text goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Escape {
+    /// Element content: `&`, `<`, `>`, and `"` as the HTML reports always have (so their
+    /// bytes stay as they were); `'`, tab and newline stay.
+    Text,
+    /// A quoted attribute value (either quote): also `'`, and tab, newline and carriage
+    /// return as character references, which attribute-value normalisation would otherwise turn
+    /// into spaces. Also valid as element content.
+    Attr,
+}
+
+/// `s` escaped for `mode`.
+pub fn escape(s: &str, mode: Escape) -> String {
+    let attr = mode == Escape::Attr;
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' if attr => out.push_str("&apos;"),
+            '\t' if attr => out.push_str("&#9;"),
+            '\n' if attr => out.push_str("&#10;"),
+            // A literal CR is read back as LF (line-end normalisation), in content too.
+            '\r' => out.push_str("&#13;"),
+            '\t' | '\n' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "escape_tests.rs"]
+mod tests;
