@@ -18,9 +18,19 @@ use crate::error::{Error, Result};
 pub const MAX_CONFIG_BYTES: u64 = 4 << 20;
 
 /// The bytes of `path`, refusing a file larger than `max` (checked before and while reading).
+///
+/// Only a regular file is read: a FIFO, socket, device or directory is refused without
+/// blocking (the open is non-blocking and the opened descriptor's type is checked).
 pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let file = crate::onnx::regular::open_nonblocking(path, 0).map_err(|e| Error::io(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if let Some(what) = crate::onnx::regular::not_regular(&meta.file_type()) {
+        return Err(Error::config(
+            path,
+            format!("not a regular file: it is {what}"),
+        ));
+    }
+    let len = meta.len();
     let too_large = || Error::config(path, format!("file is larger than {max} bytes"));
     if len > max {
         return Err(too_large());
@@ -56,6 +66,7 @@ impl OutDir {
         })
     }
 
+    /// The directory.
     pub fn path(&self) -> &Path {
         &self.root
     }
@@ -86,6 +97,7 @@ impl OutDir {
         Ok(path)
     }
 
+    /// Write `value` as pretty JSON with a final newline, atomically.
     pub fn write_json(&self, name: &str, value: &impl serde::Serialize) -> Result<PathBuf> {
         let mut text = serde_json::to_string_pretty(value)
             .map_err(|e| Error::Evaluation(format!("cannot serialise {name}: {e}")))?;

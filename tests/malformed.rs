@@ -910,3 +910,39 @@ fn special_external_data_files_are_refused_without_blocking() {
     let p = write(d, "ms.onnx", &ext_model("w.dir/inner.fifo", "0", "16")).unwrap();
     assert_refused_quickly(&p, "external_file", &["it is a FIFO (named pipe)"]);
 }
+
+/// The other files tailwatch reads (a study file, a gate file, a baseline report) are refused
+/// the same way when they are FIFOs: exit 2 at once, naming the file, never a hang.
+#[test]
+fn special_config_and_report_files_are_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("cfg.fifo");
+    mkfifo(&fifo);
+    let f = fifo.to_str().unwrap();
+    let model = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/ww-0.7.7/mlp_gemm.onnx"
+    );
+    let gate = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/gates/default.yaml");
+    let out = dir.path().join("out");
+    let o = out.to_str().unwrap();
+    let runs: [Vec<&str>; 3] = [
+        vec!["study", f, "--out", o],
+        vec!["gate", f, model],
+        vec!["gate", gate, model, "--baseline-report", f],
+    ];
+    for args in runs {
+        let (code, err, took) = run_bounded(&args);
+        assert_eq!(code, 2, "{args:?} (a killed run is -1): {err}");
+        assert!(
+            err.contains(&format!(
+                "{f}: not a regular file: it is a FIFO (named pipe)"
+            )),
+            "{args:?}: {err}"
+        );
+        assert!(
+            took < std::time::Duration::from_secs(10),
+            "{args:?} took {took:?}"
+        );
+    }
+}

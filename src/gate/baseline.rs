@@ -91,14 +91,7 @@ struct ReportModel {
 
 /// Read a saved `analysis.json`.
 pub fn read_report(path: &Path) -> Result<Evidence> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.len() > MAX_REPORT_BYTES {
-        return Err(Error::config(
-            path,
-            format!("report is larger than {MAX_REPORT_BYTES} bytes"),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::io::read_bounded(path, MAX_REPORT_BYTES)?;
     let r: Report = serde_json::from_slice(&bytes)
         .map_err(|e| Error::config(path, format!("not an analysis.json report: {e}")))?;
     if r.schema_version != SCHEMA_VERSION {

@@ -12,7 +12,7 @@ use crate::metrics::summary::Summary;
 
 pub use crate::schema::SCHEMA_VERSION;
 
-pub fn tool_info() -> Json {
+pub(crate) fn tool_info() -> Json {
     json!({ "name": "tailwatch", "version": env!("CARGO_PKG_VERSION"), "rng": RNG_SCHEME })
 }
 

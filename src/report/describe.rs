@@ -11,7 +11,7 @@ use crate::weights::{Extraction, Skipped, WeightLayer, size_filter};
 
 /// One described layer: the layer plus its reported sizes and size-filter verdict.
 #[derive(Serialize)]
-pub struct Row<'a> {
+pub(crate) struct Row<'a> {
     #[serde(flatten)]
     pub layer: &'a WeightLayer,
     #[serde(rename = "N")]
@@ -26,7 +26,7 @@ pub struct Row<'a> {
     pub filtered: Option<String>,
 }
 
-pub fn rows<'a>(x: &'a Extraction<'_>, opts: &AnalysisOptions) -> Vec<Row<'a>> {
+pub(crate) fn rows<'a>(x: &'a Extraction<'_>, opts: &AnalysisOptions) -> Vec<Row<'a>> {
     let swap = opts.quirk(Quirk::ConvNmSwap);
     x.layers
         .iter()
@@ -53,6 +53,7 @@ struct Doc<'a> {
     skipped: &'a [Skipped],
 }
 
+/// `describe --format json`: the model's provenance and every layer found, with skips.
 pub fn write_json(
     w: &mut dyn Write,
     info: &ModelInfo,
@@ -83,6 +84,7 @@ fn pyfloat(q: f64) -> String {
     }
 }
 
+/// `describe --format csv`: one line per layer, WeightWatcher `describe()` columns first.
 pub fn write_csv(
     w: &mut dyn Write,
     x: &Extraction<'_>,
@@ -140,6 +142,7 @@ pub fn write_csv(
     c.flush()
 }
 
+/// `describe --format table`: the layers as an aligned text table for a terminal.
 pub fn write_table(
     w: &mut dyn Write,
     info: &ModelInfo,

@@ -3,9 +3,9 @@
 pub mod analysis;
 pub mod describe;
 pub mod escape;
-pub mod html;
-pub mod markdown;
+pub(crate) mod html;
+pub(crate) mod markdown;
 pub mod output;
 pub mod plots;
 pub mod study;
-pub mod tables;
+pub(crate) mod tables;

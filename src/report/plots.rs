@@ -38,7 +38,9 @@ const PALETTE: [&str; 10] = [
 /// One line of a `lines` chart.
 #[derive(Clone, Debug, Default)]
 pub struct Series {
+    /// Legend text.
     pub label: String,
+    /// (x, y) points, in drawing order.
     pub points: Vec<(f64, f64)>,
     /// Palette slot: series with the same group share a colour. `None` uses the series position.
     pub group: Option<usize>,

@@ -33,6 +33,8 @@ pub const CORRELATION_COLUMNS: [&str; 16] = [
     "note",
 ];
 
+/// Write a study's report files (report.json, report.md, report.html, details.csv,
+/// summary.csv, correlations.csv, timings.json); returns the paths written.
 pub fn write(
     study: &Study,
     outcome: &StudyOutcome,

@@ -15,15 +15,22 @@ use crate::schema::summary::{self, SUMMARY_MEANS, SummaryMean};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
+    /// Load the models and find their weight layers.
     Extract,
+    /// Eigenvalues of every layer.
     Eigensolve,
+    /// The Marchenko–Pastur fit (`mp_fit`).
     MpFit,
+    /// The power-law fit.
     PowerlawFit,
+    /// Correlate summary metrics with the reported errors (docs/methods.md §15).
     Correlate,
+    /// Write the report files.
     Report,
 }
 
 impl Stage {
+    /// Every stage, in pipeline order.
     pub const ALL: [Stage; 6] = [
         Stage::Extract,
         Stage::Eigensolve,
@@ -33,6 +40,7 @@ impl Stage {
         Stage::Report,
     ];
 
+    /// The stage's name in study files and `--stages`.
     pub fn name(self) -> &'static str {
         match self {
             Stage::Extract => "extract",
@@ -44,6 +52,7 @@ impl Stage {
         }
     }
 
+    /// The stage named `s`; an error listing the stages otherwise.
     pub fn parse(s: &str) -> Result<Stage> {
         Stage::ALL.into_iter().find(|st| st.name() == s.trim()).ok_or_else(|| {
             Error::Options(format!(
@@ -57,11 +66,14 @@ impl Stage {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
+    /// Top-1 error (percent).
     Top1,
+    /// Top-5 error (percent).
     Top5,
 }
 
 impl Target {
+    /// The target's name in outputs (`top1`, `top5`).
     pub fn name(self) -> &'static str {
         match self {
             Target::Top1 => "top1",
@@ -72,7 +84,9 @@ impl Target {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// One model of a study.
 pub struct ModelEntry {
+    /// Unique name, used in outputs and for the saved analysis.
     pub name: String,
     /// Relative to the study file.
     pub path: PathBuf,
@@ -100,8 +114,10 @@ impl ModelEntry {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// The `correlate:` section of a study file.
 pub struct CorrelateConfig {
     #[serde(default = "default_metrics")]
+    /// Summary metrics to correlate (default: the means that need no optional stage).
     pub metrics: Vec<String>,
     /// Default: every target at least one model reports.
     #[serde(default)]
@@ -134,6 +150,7 @@ fn yes() -> bool {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// The `report:` section of a study file.
 pub struct ReportConfig {
     /// Layers whose ESD is plotted per model: layer names, or "all". Default: first, middle, last.
     #[serde(default)]
@@ -144,19 +161,27 @@ pub struct ReportConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StudyFile {
+    /// Study name, shown in the report.
     pub name: String,
     #[serde(default)]
+    /// Free text shown under the name.
     pub description: Option<String>,
     #[serde(default)]
+    /// Analysis preset (`ww`, `ww2x`, `nature2021`).
     pub preset: Preset,
     #[serde(default)]
+    /// Analysis options on top of the preset.
     pub analysis: AnalysisOverrides,
+    /// The models, in report order.
     pub models: Vec<ModelEntry>,
     #[serde(default = "all_stages")]
+    /// Stages to run (default: all).
     pub stages: Vec<Stage>,
     #[serde(default)]
+    /// What to correlate.
     pub correlate: CorrelateConfig,
     #[serde(default)]
+    /// Report options.
     pub report: Option<ReportConfig>,
     /// Output directory, relative to the study file; `--out` overrides it.
     #[serde(default)]
@@ -170,12 +195,17 @@ fn all_stages() -> Vec<Stage> {
 /// A checked study: resolved paths and options.
 #[derive(Clone, Debug)]
 pub struct Study {
+    /// The study file.
     pub file: PathBuf,
+    /// Its text, as read (hashed into the report).
     pub text: String,
+    /// Its parsed content.
     pub spec: StudyFile,
+    /// The resolved analysis options (preset + `analysis:`).
     pub options: AnalysisOptions,
     /// Absolute or study-relative model paths resolved against the study file's directory.
     pub model_paths: Vec<PathBuf>,
+    /// The output directory from the file, resolved against its directory.
     pub output: Option<PathBuf>,
     /// Loading limits and memory budgets (CLI `--max-layer-bytes`, `--max-model-bytes`).
     pub limits: crate::onnx::Limits,
@@ -207,6 +237,7 @@ impl Study {
         Ok(study)
     }
 
+    /// Whether the study runs `stage`.
     pub fn has(&self, stage: Stage) -> bool {
         self.spec.stages.contains(&stage)
     }

@@ -1,7 +1,7 @@
 //! Config-driven studies: a YAML file of models and reported errors → analyses → correlations →
 //! a report (methods.md §15).
 
-pub mod cache;
+pub(crate) mod cache;
 pub mod config;
 pub mod run;
 pub mod shard;

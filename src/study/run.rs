@@ -16,48 +16,72 @@ use crate::stats::{self, Correlation};
 /// One model of the study and what became of it.
 #[derive(Clone, Debug, Serialize)]
 pub struct ModelResult {
+    /// The model's name in the study.
     pub name: String,
+    /// Its group, for per-group correlations.
     pub group: Option<String>,
+    /// Its colour in the report's charts.
     pub color: Option<String>,
+    /// The model file, resolved.
     pub path: PathBuf,
+    /// SHA-256 of the model file, when it could be read.
     pub sha256: Option<String>,
+    /// Reported top-1 error (percent).
     pub top1_error: Option<f64>,
+    /// Reported top-5 error (percent).
     pub top5_error: Option<f64>,
+    /// Analyzed, reused from a saved analysis, or failed.
     pub status: ModelStatus,
+    /// Why the model could not be analyzed.
     pub error: Option<String>,
     /// Class of a rejected model file (`truncated`, `path_traversal`, …), when that was the error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_kind: Option<crate::error::ModelErrorKind>,
+    /// Wall-clock seconds (informational).
     pub seconds: f64,
     #[serde(skip)]
+    /// The analysis, unless it failed.
     pub analysis: Option<ModelAnalysis>,
 }
 
 /// One (group, metric, target) correlation.
 #[derive(Clone, Debug, Serialize)]
 pub struct CorrelationRow {
+    /// `all`, or a model group.
     pub group: String,
+    /// The summary metric.
     pub metric: String,
+    /// The error it is correlated with.
     pub target: Target,
     /// Models left out (failed analysis, missing metric or error), by name.
     pub excluded: Vec<String>,
     #[serde(flatten)]
+    /// τ, ρ, r, the OLS line and their p-values.
     pub stats: Correlation,
 }
 
+/// What a study run produced: every model's outcome and the correlations.
 #[derive(Clone, Debug, Serialize)]
 pub struct StudyOutcome {
+    /// The output directory.
     pub out_dir: PathBuf,
+    /// Every model, in study order.
     pub models: Vec<ModelResult>,
+    /// Every (group, metric, target) correlation.
     pub correlations: Vec<CorrelationRow>,
+    /// Whether every model was analyzed.
     pub complete: bool,
+    /// Wall-clock seconds (informational).
     pub seconds: f64,
 }
 
 /// Hooks for progress display; the CLI draws bars, tests and pipes stay quiet.
 pub trait Progress: Sync {
+    /// A model's analysis starts (`index` of `total`).
     fn model_started(&self, _index: usize, _total: usize, _name: &str) {}
+    /// A layer of the current model is done.
     fn layer_done(&self, _done: usize, _total: usize) {}
+    /// A model is done.
     fn model_finished(&self, _name: &str, _status: ModelStatus) {}
 }
 
@@ -77,6 +101,8 @@ pub fn output_dir(study: &Study, out: Option<&Path>) -> Result<PathBuf> {
         })
 }
 
+/// Run the study's stages into `out`: every model's analysis (reused from `out` when its file
+/// hash and options match), then the correlations.
 pub fn run(study: &Study, out: &OutDir, progress: &dyn Progress) -> Result<StudyOutcome> {
     let t0 = Instant::now();
     let compute = [Stage::Eigensolve, Stage::MpFit, Stage::PowerlawFit]

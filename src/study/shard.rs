@@ -29,7 +29,9 @@ const MAX_ENTRY_BYTES: u64 = 1 << 30;
 /// Shard `index` of `count`, 1-based as batch schedulers number array tasks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shard {
+    /// 1-based index of this shard.
     pub index: usize,
+    /// Number of shards.
     pub count: usize,
 }
 
@@ -59,20 +61,29 @@ impl Shard {
 /// What one shard did, written as `shards/K-of-N.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// The study's name.
     pub study: String,
     /// SHA-256 of the study file's text and of the resolved options: a merge refuses shards of
     /// another study or other options.
     pub config_sha256: String,
+    /// SHA-256 of the resolved options.
     pub options_sha256: String,
+    /// Which shard this is.
     pub shard: Shard,
+    /// The models this shard owned, and how each went.
     pub models: Vec<ShardModel>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One model of a shard.
 pub struct ShardModel {
+    /// Its position in the study.
     pub index: usize,
+    /// Its name.
     pub name: String,
+    /// Analyzed, reused or failed.
     pub status: ModelStatus,
+    /// Why it failed, if it did.
     pub error: Option<String>,
 }
 
