@@ -15,31 +15,10 @@ use std::path::{Path, PathBuf};
 use tailwatch::onnx::dtype::id;
 use tailwatch::testkit::{self, Graph, a_int};
 
-/// SplitMix64: fast, seedable, good enough to fill matrices.
-struct Rng(u64);
-
-impl Rng {
-    fn next_f64(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        ((z >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    /// Symmetric Pareto with tail index 3, scaled like a 1/√fan_in initialisation.
-    fn heavy(&mut self, scale: f64) -> f32 {
-        let u = self.next_f64();
-        let sign = if self.next_f64() < 0.5 { -1.0 } else { 1.0 };
-        (sign * (u.powf(-1.0 / 3.0) - 1.0) * scale) as f32
-    }
-}
-
 /// Writes tensors either into the model (raw_data) or into one external data file.
 struct Sink {
     external: Option<(BufWriter<File>, String, u64)>,
-    rng: Rng,
+    rng: testkit::TestRng,
 }
 
 impl Sink {
@@ -51,7 +30,9 @@ impl Sink {
             Some((w, file, offset)) => {
                 let mut chunk = Vec::with_capacity(1 << 20);
                 for _ in 0..n {
-                    chunk.extend_from_slice(&self.rng.heavy(scale).to_le_bytes());
+                    chunk.extend_from_slice(
+                        &(self.rng.symmetric_pareto(3.0, scale) as f32).to_le_bytes(),
+                    );
                     if chunk.len() >= 1 << 20 {
                         w.write_all(&chunk).expect("write external data");
                         chunk.clear();
@@ -70,7 +51,9 @@ impl Sink {
                 t
             }
             None => {
-                let v: Vec<f32> = (0..n).map(|_| self.rng.heavy(scale)).collect();
+                let v: Vec<f32> = (0..n)
+                    .map(|_| self.rng.symmetric_pareto(3.0, scale) as f32)
+                    .collect();
                 testkit::f32_raw(name, dims, &v)
             }
         }
@@ -88,7 +71,7 @@ fn sink(out: &Path, external: bool) -> Sink {
     });
     Sink {
         external,
-        rng: Rng(20_240_607),
+        rng: testkit::TestRng::new(20_240_607),
     }
 }
 

@@ -21,19 +21,6 @@ const VGG: [(&str, f64, f64); 8] = [
     ("vgg19_bn", 2.7739, 25.76),
 ];
 
-/// xorshift64*: a tiny deterministic generator, enough for demo data.
-struct Rng(u64);
-
-impl Rng {
-    fn uniform(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        let v = self.0.wrapping_mul(0x2545_f491_4f6c_dd1d);
-        ((v >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-}
-
 fn main() -> std::io::Result<()> {
     let out = PathBuf::from(
         std::env::args()
@@ -59,7 +46,7 @@ fn main() -> std::io::Result<()> {
     );
     std::fs::write(out.join("scatter.svg"), scatter)?;
 
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = tailwatch::testkit::TestRng::new(0x9e37_79b9_7f4a_7c15);
     let series: Vec<Series> = VGG
         .iter()
         .enumerate()

@@ -333,45 +333,82 @@ pub fn map_weights(m: &mut ModelProto, name: Option<&str>, mut f: impl FnMut(&[i
     }
 }
 
-/// Seeded standard normal draws (Box–Muller on ChaCha8), independent of any library's sampler.
-pub struct Gaussian {
+/// The one seeded random generator of tests, benches and examples: ChaCha8 from a `u64` seed,
+/// so a seed names the same stream on every platform and `rand` version; normal draws by
+/// Box–Muller, independent of any library's sampler. Not the product's generator
+/// (`metrics::randomize`).
+pub struct TestRng {
     rng: rand_chacha::ChaCha8Rng,
     spare: Option<f64>,
 }
 
-impl Gaussian {
+impl TestRng {
     pub fn new(seed: u64) -> Self {
         use rand_core::SeedableRng;
-        Gaussian {
+        TestRng {
             rng: rand_chacha::ChaCha8Rng::seed_from_u64(seed),
             spare: None,
         }
     }
-    fn uniform_open(&mut self) -> f64 {
+
+    pub fn next_u64(&mut self) -> u64 {
         use rand_core::Rng;
-        // 53 random bits, shifted off zero so that ln() is finite.
-        ((self.rng.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        self.rng.next_u64()
     }
-    pub fn sample(&mut self) -> f64 {
+
+    /// An index in 0..n (0 when n = 0); the modulo bias is negligible for test sizes.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
+    /// Uniform on (0, 1), never 0 or 1: 53 random bits, shifted off zero so that ln() is finite.
+    pub fn uniform(&mut self) -> f64 {
+        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+
+    /// Uniform on (lo, hi).
+    pub fn uniform_in(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.uniform()
+    }
+
+    /// Standard normal.
+    pub fn normal(&mut self) -> f64 {
         if let Some(z) = self.spare.take() {
             return z;
         }
-        let (u, v) = (self.uniform_open(), self.uniform_open());
+        let (u, v) = (self.uniform(), self.uniform());
         let r = (-2.0 * u.ln()).sqrt();
         let t = std::f64::consts::TAU * v;
         self.spare = Some(r * t.sin());
         r * t.cos()
+    }
+
+    /// Symmetric Pareto with tail index `tail` (density ∝ |x|^−(tail+1) beyond the unit
+    /// offset), times `scale`: heavy-tailed like trained weights.
+    pub fn symmetric_pareto(&mut self, tail: f64, scale: f64) -> f64 {
+        let u = self.uniform();
+        let sign = if self.uniform() < 0.5 { -1.0 } else { 1.0 };
+        sign * (u.powf(-1.0 / tail) - 1.0) * scale
+    }
+
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next_u64() as u8).collect()
+    }
+
+    /// `n` standard normal draws as f32.
+    pub fn normals(&mut self, n: usize) -> Vec<f32> {
+        (0..n).map(|_| self.normal() as f32).collect()
     }
 }
 
 /// Replace every float32 weight by He/Kaiming-normal values, N(0, 2/fan_in) with fan_in the
 /// product of all but the first stored dimension: what the model held before training.
 pub fn randomize_he(m: &mut ModelProto, seed: u64) {
-    let mut g = Gaussian::new(seed);
+    let mut g = TestRng::new(seed);
     map_weights(m, None, |dims, v| {
         let fan_in: i64 = dims.iter().skip(1).product();
         let sd = (2.0 / fan_in.max(1) as f64).sqrt();
-        v.iter_mut().for_each(|x| *x = (g.sample() * sd) as f32);
+        v.iter_mut().for_each(|x| *x = (g.normal() * sd) as f32);
     });
 }
 
@@ -411,17 +448,10 @@ pub fn fake_quantize(m: &mut ModelProto, bits: u32) {
     });
 }
 
-/// Deterministic pseudo-random values in [-1, 1) (xorshift), for weights with a real spectrum.
+/// `n` seeded values uniform on (−1, 1), for weights with a real spectrum.
 pub fn noise(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.max(1);
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            ((s >> 40) as f32 / (1u64 << 23) as f32) - 1.0
-        })
-        .collect()
+    let mut rng = TestRng::new(seed);
+    (0..n).map(|_| rng.uniform_in(-1.0, 1.0) as f32).collect()
 }
 
 /// Small valid models covering the op-aware walk: fuzzing seeds and sweep inputs. External data
@@ -560,3 +590,7 @@ pub fn seed_models() -> Vec<(&'static str, ModelProto)> {
         ),
     ]
 }
+
+#[cfg(test)]
+#[path = "testkit_tests.rs"]
+mod tests;

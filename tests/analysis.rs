@@ -11,23 +11,11 @@ use common::data::reference;
 use tailwatch::analysis::{ModelAnalysis, analyze_file};
 use tailwatch::metrics::row::Row;
 use tailwatch::options::{AnalysisOptions, AnalysisOverrides, Preset};
-use tailwatch::testkit::{Graph, a_int, f32_raw, write};
+use tailwatch::testkit::{Graph, TestRng, a_int, f32_raw, write};
 
-/// Standard normal draws from a fixed LCG + Box–Muller: reproducible test matrices.
+/// Standard normal draws from the test kit's seeded generator: reproducible test matrices.
 fn gaussian(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut uniform = move || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((s >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    };
-    (0..n)
-        .map(|_| {
-            let (u, v) = (uniform(), uniform());
-            ((-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()) as f32
-        })
-        .collect()
+    TestRng::new(seed).normals(n)
 }
 
 /// Heavy-tailed draws (Student-t-like: a Gaussian over a random scale), like trained weights.

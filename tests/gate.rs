@@ -144,9 +144,9 @@ fn a_random_layer_is_named_by_a_per_layer_baseline_rule() {
     let dir = tempfile::tempdir().unwrap();
     // onnx::Conv_117 carries 5 of vgg11_bn_mini's MP spikes; random weights have 0–1.
     let p = variant(dir.path(), "vgg11_bn_mini", |m| {
-        let mut g = testkit::Gaussian::new(5);
+        let mut g = testkit::TestRng::new(5);
         testkit::map_weights(m, Some("onnx::Conv_117"), |_, v| {
-            v.iter_mut().for_each(|x| *x = (g.sample() * 0.06) as f32)
+            v.iter_mut().for_each(|x| *x = (g.normal() * 0.06) as f32)
         });
     });
     let gf = gate_file(

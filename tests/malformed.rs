@@ -56,17 +56,7 @@ fn truncated_random_and_empty_files() {
     std::fs::write(&p, &good[..good.len() - 7]).unwrap();
     assert_rejected(&p, "truncated", "not a valid ONNX model");
     let p = dir.path().join("random.onnx");
-    // Deterministic pseudo-random bytes (xorshift).
-    let mut s = 0x9E3779B97F4A7C15u64;
-    let bytes: Vec<u8> = (0..4096)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s as u8
-        })
-        .collect();
-    std::fs::write(&p, bytes).unwrap();
+    std::fs::write(&p, tailwatch::testkit::TestRng::new(1).bytes(4096)).unwrap();
     assert_rejected(&p, "not_onnx", "not a valid ONNX model");
     let p = dir.path().join("empty.onnx");
     std::fs::write(&p, b"").unwrap();

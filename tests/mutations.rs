@@ -1,30 +1,17 @@
 //! A deterministic slice of the fuzz target in the default test run: every seed model, mutated
-//! (byte flips, truncations, splices of the same model) with a fixed xorshift stream, goes through
-//! `load_bytes` → `extract` → `matrix` without a panic. The libFuzzer target in `fuzz/` explores
-//! far more; this keeps the property checked on every `cargo test`.
+//! (byte flips, truncations, splices of the same model) with a fixed seeded stream
+//! (`testkit::TestRng`), goes through `load_bytes` → `extract` → `matrix` without a panic. The
+//! libFuzzer target in `fuzz/` explores far more; this keeps the property checked on every
+//! `cargo test`.
 
 use std::path::Path;
 
 use tailwatch::onnx::{Limits, load_bytes};
 use tailwatch::options::{AnalysisOptions, LayerSource};
-use tailwatch::testkit::{encode, seed_models};
+use tailwatch::testkit::{TestRng, encode, seed_models};
 use tailwatch::weights::extract;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-fn mutate(bytes: &[u8], rng: &mut Rng) -> Vec<u8> {
+fn mutate(bytes: &[u8], rng: &mut TestRng) -> Vec<u8> {
     let mut b = bytes.to_vec();
     match rng.below(4) {
         0 => {
@@ -83,7 +70,7 @@ fn mutated_seed_models_never_panic() {
         layer_memory_budget: 64 << 20,
         ..Limits::default()
     };
-    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut rng = TestRng::new(0x2545_F491_4F6C_DD1D);
     let (mut loaded, mut total) = (0, 0);
     for (_, m) in seed_models() {
         let bytes = encode(&m);
@@ -130,7 +117,7 @@ fn external_data_naming_special_files_is_refused_and_never_blocks() {
     let d = dir.clone();
     std::thread::spawn(move || {
         let limits = Limits::default();
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut rng = TestRng::new(0x9E37_79B9_7F4A_7C15);
         for (loc, kind) in cases {
             let m = Graph::new("g")
                 .input("x")

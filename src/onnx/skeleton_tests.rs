@@ -168,20 +168,9 @@ fn encode_msg(t: &tract_onnx::pb::TensorProto) -> Vec<u8> {
     t.encode_to_vec()
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n.max(1) as u64) as usize
-    }
-}
-
 #[test]
 fn mutated_models_decode_the_same_or_are_left_to_prost() {
-    let mut rng = Rng(0x5eed_1e55);
+    let mut rng = crate::testkit::TestRng::new(0x5eed_1e55);
     let mut decoded = 0;
     let models: Vec<Vec<u8>> = seed_models()
         .iter()

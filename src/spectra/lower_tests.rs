@@ -2,13 +2,8 @@ use super::*;
 use faer::{Mat, MatMut, MatRef};
 
 fn filled(rows: usize, cols: usize, seed: u64) -> Mat<f64> {
-    let mut x = seed;
-    Mat::from_fn(rows, cols, |_, _| {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((x >> 11) as f64 / (1u64 << 53) as f64) - 0.5
-    })
+    let mut rng = crate::testkit::TestRng::new(seed);
+    Mat::from_fn(rows, cols, |_, _| rng.uniform() - 0.5)
 }
 
 /// `product` (one of this module's) against faer's full product: bit-identical on and below

@@ -1,16 +1,9 @@
 use super::*;
 
+/// A generic dense matrix, entries uniform on (−½, ½).
 fn mat(rows: usize, cols: usize, seed: u64) -> Vec<f64> {
-    // A small deterministic LCG: enough to make a generic dense matrix.
-    let mut x = seed;
-    (0..rows * cols)
-        .map(|_| {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((x >> 11) as f64 / (1u64 << 53) as f64) - 0.5
-        })
-        .collect()
+    let mut rng = crate::testkit::TestRng::new(seed);
+    (0..rows * cols).map(|_| rng.uniform() - 0.5).collect()
 }
 
 #[test]

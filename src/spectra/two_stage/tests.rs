@@ -2,13 +2,8 @@ use super::*;
 use faer::MatRef;
 
 fn symmetric(n: usize, seed: u64) -> Mat<f64> {
-    let mut x = seed;
-    let mut next = move || {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((x >> 11) as f64 / (1u64 << 53) as f64) - 0.5
-    };
+    let mut rng = crate::testkit::TestRng::new(seed);
+    let mut next = move || rng.uniform() - 0.5;
     let mut a = Mat::<f64>::zeros(n, n);
     for j in 0..n {
         for i in j..n {
