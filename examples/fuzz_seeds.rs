@@ -4,7 +4,7 @@
 //! target creates), so that the fuzzer starts deep in the loader.
 use std::path::PathBuf;
 
-use tailwatch::testkit::*;
+use tailwatch_testkit::*;
 
 fn main() -> std::io::Result<()> {
     let dir = PathBuf::from(

@@ -13,7 +13,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use tailwatch::onnx::dtype::id;
-use tailwatch::testkit::{self, Graph, a_int};
+use tailwatch_testkit::{self as testkit, Graph, a_int};
 
 /// Writes tensors either into the model (raw_data) or into one external data file.
 struct Sink {

@@ -46,7 +46,7 @@ fn main() -> std::io::Result<()> {
     );
     std::fs::write(out.join("scatter.svg"), scatter)?;
 
-    let mut rng = tailwatch::testkit::TestRng::new(0x9e37_79b9_7f4a_7c15);
+    let mut rng = tailwatch_testkit::TestRng::new(0x9e37_79b9_7f4a_7c15);
     let series: Vec<Series> = VGG
         .iter()
         .enumerate()

@@ -89,8 +89,6 @@ pub mod schema;
 pub mod spectra;
 pub mod stats;
 pub mod study;
-#[doc(hidden)]
-pub mod testkit;
 pub mod weights;
 
 pub use error::{Error, Result};

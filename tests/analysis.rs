@@ -11,7 +11,7 @@ use common::data::reference;
 use tailwatch::analysis::{ModelAnalysis, analyze_file};
 use tailwatch::metrics::row::Row;
 use tailwatch::options::{AnalysisOptions, AnalysisOverrides, Preset};
-use tailwatch::testkit::{Graph, TestRng, a_int, f32_raw, write};
+use tailwatch_testkit::{Graph, TestRng, a_int, f32_raw, write};
 
 /// Standard normal draws from the test kit's seeded generator: reproducible test matrices.
 fn gaussian(n: usize, seed: u64) -> Vec<f32> {

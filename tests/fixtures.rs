@@ -3,8 +3,8 @@
 
 use tailwatch::onnx::{self, Limits, Model};
 use tailwatch::options::{AnalysisOptions, AnalysisOverrides, Preset};
-use tailwatch::testkit::*;
 use tailwatch::weights::{self, Extraction, LayerKind, LayerProblem, Origin, WeightLayer};
+use tailwatch_testkit::*;
 use tract_onnx::pb::{ModelProto, SparseTensorProto};
 
 fn load(m: &ModelProto) -> (tempfile::TempDir, Model) {

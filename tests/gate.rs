@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 use tailwatch::gate::{self, Gate, Status, Verdict};
-use tailwatch::testkit;
+use tailwatch_testkit as testkit;
 
 use common::data::repo as root;
 fn fixture(name: &str) -> PathBuf {

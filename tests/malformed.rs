@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use tailwatch::testkit::*;
+use tailwatch_testkit::*;
 use tract_onnx::pb::{GraphProto, ModelProto};
 
 fn describe(p: &Path) -> (i32, String) {
@@ -56,7 +56,7 @@ fn truncated_random_and_empty_files() {
     std::fs::write(&p, &good[..good.len() - 7]).unwrap();
     assert_rejected(&p, "truncated", "not a valid ONNX model");
     let p = dir.path().join("random.onnx");
-    std::fs::write(&p, tailwatch::testkit::TestRng::new(1).bytes(4096)).unwrap();
+    std::fs::write(&p, tailwatch_testkit::TestRng::new(1).bytes(4096)).unwrap();
     assert_rejected(&p, "not_onnx", "not a valid ONNX model");
     let p = dir.path().join("empty.onnx");
     std::fs::write(&p, b"").unwrap();

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use tailwatch::onnx::{Limits, load_bytes};
 use tailwatch::options::{AnalysisOptions, LayerSource};
-use tailwatch::testkit::{TestRng, encode, seed_models};
 use tailwatch::weights::extract;
+use tailwatch_testkit::{TestRng, encode, seed_models};
 
 fn mutate(bytes: &[u8], rng: &mut TestRng) -> Vec<u8> {
     let mut b = bytes.to_vec();
@@ -101,7 +101,7 @@ fn special_files(dir: &Path) {
 #[test]
 fn external_data_naming_special_files_is_refused_and_never_blocks() {
     use tailwatch::error::ModelErrorKind as K;
-    use tailwatch::testkit::{Graph, external};
+    use tailwatch_testkit::{Graph, external};
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().canonicalize().unwrap();
     special_files(&dir);

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use tailwatch::testkit::STUDY_OUTPUTS;
+use tailwatch_testkit::STUDY_OUTPUTS;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

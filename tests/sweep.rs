@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use tailwatch::testkit::{seed_models, write};
+use tailwatch_testkit::{seed_models, write};
 
 #[derive(Debug)]
 enum Outcome {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::testkit::{a_float, a_int, a_ints, a_tensor, f32_raw};
+use tailwatch_testkit::{a_float, a_int, a_ints, a_tensor, f32_raw};
 
 fn node(name: &str, attrs: Vec<AttributeProto>) -> NodeProto {
     NodeProto {

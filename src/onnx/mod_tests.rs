@@ -3,8 +3,8 @@ use sha2::{Digest, Sha256};
 
 use super::*;
 use crate::options::AnalysisOptions;
-use crate::testkit::{Graph, a_int, encode, f32_raw, noise};
 use crate::weights::extract;
+use tailwatch_testkit::{Graph, a_int, encode, f32_raw, noise};
 
 fn gemm_model() -> ModelProto {
     Graph::new("g")

@@ -2,7 +2,7 @@ use prost::Message;
 use tract_onnx::pb::ModelProto;
 
 use super::*;
-use crate::testkit::{Graph, encode, f32_raw, noise, seed_models};
+use tailwatch_testkit::{Graph, encode, f32_raw, noise, seed_models};
 
 /// Decode the skeleton and put the elided payloads back.
 fn restore(src: &[u8], sk: &Skeleton) -> Result<ModelProto, prost::DecodeError> {
@@ -170,7 +170,7 @@ fn encode_msg(t: &tract_onnx::pb::TensorProto) -> Vec<u8> {
 
 #[test]
 fn mutated_models_decode_the_same_or_are_left_to_prost() {
-    let mut rng = crate::testkit::TestRng::new(0x5eed_1e55);
+    let mut rng = tailwatch_testkit::TestRng::new(0x5eed_1e55);
     let mut decoded = 0;
     let models: Vec<Vec<u8>> = seed_models()
         .iter()

@@ -1,5 +1,5 @@
 use super::*;
-use crate::testkit::f32_raw;
+use tailwatch_testkit::f32_raw;
 
 #[test]
 fn initializers_are_found_by_address_only() {

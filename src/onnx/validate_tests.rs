@@ -1,5 +1,5 @@
 use super::*;
-use crate::testkit::{Graph, a_graph};
+use tailwatch_testkit::{Graph, a_graph};
 
 #[test]
 fn diamonds_and_unsorted_graphs_are_not_cycles() {
@@ -43,7 +43,7 @@ fn subgraph_reads_are_dependencies() {
 fn initializers_listed_as_inputs_are_one_definition() {
     let mut g = Graph::new("g")
         .input("w")
-        .init(crate::testkit::f32_raw("w", &[1], &[1.0]))
+        .init(tailwatch_testkit::f32_raw("w", &[1], &[1.0]))
         .build();
     assert!(definitions(&g).is_ok());
     g.node.push(tract_onnx::pb::NodeProto {

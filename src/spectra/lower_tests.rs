@@ -2,7 +2,7 @@ use super::*;
 use faer::{Mat, MatMut, MatRef};
 
 fn filled(rows: usize, cols: usize, seed: u64) -> Mat<f64> {
-    let mut rng = crate::testkit::TestRng::new(seed);
+    let mut rng = tailwatch_testkit::TestRng::new(seed);
     Mat::from_fn(rows, cols, |_, _| rng.uniform() - 0.5)
 }
 

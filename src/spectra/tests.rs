@@ -2,7 +2,7 @@ use super::*;
 
 /// A generic dense matrix, entries uniform on (−½, ½).
 fn mat(rows: usize, cols: usize, seed: u64) -> Vec<f64> {
-    let mut rng = crate::testkit::TestRng::new(seed);
+    let mut rng = tailwatch_testkit::TestRng::new(seed);
     (0..rows * cols).map(|_| rng.uniform() - 0.5).collect()
 }
 

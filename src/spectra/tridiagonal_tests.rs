@@ -2,7 +2,7 @@ use super::*;
 
 /// Seeded draws uniform on (−½, ½).
 fn draws(seed: u64) -> impl FnMut() -> f64 {
-    let mut rng = crate::testkit::TestRng::new(seed);
+    let mut rng = tailwatch_testkit::TestRng::new(seed);
     move || rng.uniform() - 0.5
 }
 

@@ -2,7 +2,7 @@ use super::*;
 use faer::MatRef;
 
 fn symmetric(n: usize, seed: u64) -> Mat<f64> {
-    let mut rng = crate::testkit::TestRng::new(seed);
+    let mut rng = tailwatch_testkit::TestRng::new(seed);
     let mut next = move || rng.uniform() - 0.5;
     let mut a = Mat::<f64>::zeros(n, n);
     for j in 0..n {

@@ -1,5 +1,6 @@
-//! Fixture builder: small ONNX models encoded with prost, for tests, benches and fuzz seeds.
-//! Not part of the stable API.
+//! tailwatch's test kit, a dev-only crate: small ONNX models encoded with prost (fixture
+//! builders and mutators), a seeded test RNG, and the list of a study's outputs, for the unit
+//! and integration tests, benches, examples and fuzz seeds. It is not part of the library.
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +10,17 @@ use tract_onnx::pb::{
     TensorProto, ValueInfoProto, attribute_proto::AttributeType,
 };
 
-use crate::onnx::dtype::id;
+/// ONNX `TensorProto.DataType` ids (onnx.proto), the ones the fixtures use.
+pub mod id {
+    use tract_onnx::pb::tensor_proto::DataType;
+    pub const FLOAT: i32 = DataType::Float as i32;
+    pub const UINT8: i32 = DataType::Uint8 as i32;
+    pub const INT8: i32 = DataType::Int8 as i32;
+    pub const INT64: i32 = DataType::Int64 as i32;
+    pub const FLOAT16: i32 = DataType::Float16 as i32;
+    pub const DOUBLE: i32 = DataType::Double as i32;
+    pub const BFLOAT16: i32 = DataType::Bfloat16 as i32;
+}
 
 /// The files a study run must write, as the README promises them; `timings.json` is the one
 /// that differs between runs.
@@ -592,5 +603,5 @@ pub fn seed_models() -> Vec<(&'static str, ModelProto)> {
 }
 
 #[cfg(test)]
-#[path = "testkit_tests.rs"]
+#[path = "lib_tests.rs"]
 mod tests;
