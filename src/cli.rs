@@ -245,9 +245,9 @@ fn describe(a: &DescribeArgs) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let res = match a.format {
-        Format::Json => report::describe::write_json(&mut out, model.info(), &x, &opts),
-        Format::Csv => report::describe::write_csv(&mut out, &x, &opts),
-        Format::Table => report::describe::write_table(&mut out, model.info(), &x, &opts),
+        Format::Json => tailwatch::describe::write_json(&mut out, model.info(), &x, &opts),
+        Format::Csv => tailwatch::describe::write_csv(&mut out, &x, &opts),
+        Format::Table => tailwatch::describe::write_table(&mut out, model.info(), &x, &opts),
     };
     res.and_then(|()| out.flush())
         .map_err(|e| Error::output(Path::new("<stdout>"), e))

@@ -77,6 +77,7 @@
 //! ```
 
 pub mod analysis;
+pub mod describe;
 pub mod error;
 pub mod fits;
 pub mod gate;

@@ -1,7 +1,6 @@
 //! Reports: every file tailwatch writes, each format in its own module.
 
 pub mod analysis;
-pub mod describe;
 pub mod escape;
 pub(crate) mod html;
 pub(crate) mod markdown;

@@ -201,7 +201,7 @@ fn write_layer_listings(study: &Study, out: &OutDir) -> Result<()> {
         let model = crate::onnx::load(path, &crate::onnx::Limits::default())?;
         let x = crate::weights::extract(&model, &study.options)?;
         let mut buf = Vec::new();
-        crate::report::describe::write_json(&mut buf, model.info(), &x, &study.options)
+        crate::describe::write_json(&mut buf, model.info(), &x, &study.options)
             .map_err(|e| Error::output(out.path(), e))?;
         out.write(&format!("layers/{}.json", entry.name), &buf)?;
     }
