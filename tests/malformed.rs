@@ -811,16 +811,7 @@ fn assert_refused_quickly(p: &Path, kind: &str, needles: &[&str]) {
     }
 }
 
-fn mkfifo(p: &Path) {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(
-        unsafe { libc::mkfifo(c.as_ptr(), 0o600) },
-        0,
-        "mkfifo {p:?}"
-    );
-}
+use tailwatch_testkit::mkfifo;
 
 /// A character device like /dev/null at `p`, when the test may create one (as root).
 fn mknod_null(p: &Path) -> bool {

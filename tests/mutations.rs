@@ -87,12 +87,9 @@ fn mutated_seed_models_never_panic() {
 /// Special files beside the model, as the fuzz target makes them: a FIFO, a socket, a directory
 /// and a symlink to a device.
 fn special_files(dir: &Path) {
-    use std::os::unix::ffi::OsStrExt;
     std::fs::create_dir_all(dir.join("w.dir")).unwrap();
     for fifo in [dir.join("w.fifo"), dir.join("w.dir").join("w.fifo")] {
-        let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
-        // SAFETY: a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        tailwatch_testkit::mkfifo(&fifo);
     }
     drop(std::os::unix::net::UnixListener::bind(dir.join("w.sock")).unwrap());
     std::os::unix::fs::symlink("/dev/zero", dir.join("w.zero")).unwrap();

@@ -1,13 +1,7 @@
 use super::*;
-use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
-fn mkfifo(p: &Path) {
-    let c = CString::new(p.as_os_str().as_bytes()).unwrap();
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-}
+use tailwatch_testkit::mkfifo;
 
 #[test]
 fn kinds_are_named() {

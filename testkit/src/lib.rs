@@ -605,3 +605,15 @@ pub fn seed_models() -> Vec<(&'static str, ModelProto)> {
 #[cfg(test)]
 #[path = "lib_tests.rs"]
 mod tests;
+
+/// Make a FIFO (named pipe) at `p`, for the tests that check special files never block.
+pub fn mkfifo(p: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).expect("a path without NUL");
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates a directory entry.
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o600) },
+        0,
+        "mkfifo {p:?}"
+    );
+}
