@@ -39,8 +39,6 @@ pub fn decode(
     count: usize,
     order: Order,
 ) -> Result<Vec<f64>, TensorError> {
-    let w = width(dtype)?;
-    check_len(raw, count, w)?;
     if let Order::SwapLast2 { rows, cols } = order
         && count != 0
         && rows
@@ -51,6 +49,11 @@ pub fn decode(
             "{count} values do not form {rows}×{cols} matrices"
         )));
     }
+    if let Some((bits, table)) = dtype::small(dtype) {
+        return decode_small(bits, table, raw, count, order);
+    }
+    let w = width(dtype)?;
+    check_len(raw, count, w)?;
     let v = match dtype {
         id::FLOAT => run(raw, count, order, |b| f32::from_le_bytes(b) as f64),
         id::DOUBLE => run(raw, count, order, f64::from_le_bytes),
@@ -69,10 +72,54 @@ pub fn decode(
     Ok(v)
 }
 
+/// The narrow types (float8, int4/uint4, float4, int2/uint2; §7.1): `8 / bits` codes per byte,
+/// the first in the lowest bits; an odd count leaves the last byte's high bits as padding.
+fn decode_small(
+    bits: u32,
+    table: &[f64],
+    raw: Bytes<'_>,
+    count: usize,
+    order: Order,
+) -> Result<Vec<f64>, TensorError> {
+    let need = (count as u64).saturating_mul(u64::from(bits)).div_ceil(8);
+    if raw.len() as u64 != need {
+        return Err(TensorError::Malformed(format!(
+            "payload has {} bytes, expected {need}",
+            raw.len()
+        )));
+    }
+    let per = (8 / bits) as usize;
+    let mask = (1u8 << bits).wrapping_sub(1);
+    let bytes = raw.as_slice();
+    let mut stored = Vec::with_capacity(count);
+    for (k, chunk) in bytes.chunks(RELEASE_CHUNK).enumerate() {
+        for &b in chunk {
+            for j in 0..per {
+                if stored.len() == count {
+                    break;
+                }
+                let code = (b >> (bits as usize * j)) & mask;
+                stored.push(table.get(usize::from(code)).copied().unwrap_or(f64::NAN));
+            }
+        }
+        raw.release(k * RELEASE_CHUNK..k * RELEASE_CHUNK + chunk.len());
+    }
+    if order == Order::Stored {
+        return Ok(stored);
+    }
+    let mut out = vec![0.0; count];
+    reorder(&stored, &mut out, order, |x| *x, |_| {});
+    Ok(out)
+}
+
 /// Whether `count` (≥ 2) elements of `dtype` in `raw` all compare equal as f64, as decoding then
 /// comparing would say (NaN equals nothing; −0 equals +0), stopping at the first difference.
 /// Elements with the first one's bytes are equal to it without decoding.
 pub fn all_equal(dtype: i32, raw: Bytes<'_>, count: usize) -> Result<bool, TensorError> {
+    if dtype::small(dtype).is_some() {
+        let v = decode(dtype, raw, count, Order::Stored)?;
+        return Ok(v.len() > 1 && v.windows(2).all(|w| w[0] == w[1]));
+    }
     let w = width(dtype)?;
     check_len(raw, count, w)?;
     if count < 2 {

@@ -35,6 +35,26 @@ pub mod id {
     pub const COMPLEX128: i32 = 15;
     /// bfloat16 (8-bit exponent, 7-bit mantissa).
     pub const BFLOAT16: i32 = 16;
+    /// float8 E4M3, finite only (NaN = S.1111.111), bias 7.
+    pub const FLOAT8E4M3FN: i32 = 17;
+    /// float8 E4M3, finite only, unsigned zero (NaN = 0x80), bias 8.
+    pub const FLOAT8E4M3FNUZ: i32 = 18;
+    /// float8 E5M2 (IEEE-like, with ±∞), bias 15.
+    pub const FLOAT8E5M2: i32 = 19;
+    /// float8 E5M2, finite only, unsigned zero (NaN = 0x80), bias 16.
+    pub const FLOAT8E5M2FNUZ: i32 = 20;
+    /// Unsigned 4-bit integer, two per byte (low nibble first).
+    pub const UINT4: i32 = 21;
+    /// Signed 4-bit integer, two per byte (low nibble first).
+    pub const INT4: i32 = 22;
+    /// float4 E2M1 (values ±{0, ½, 1, 1½, 2, 3, 4, 6}), two per byte.
+    pub const FLOAT4E2M1: i32 = 23;
+    /// float8 E8M0: a power of two 2^(e − 127) (MX scales; 0xFF = NaN).
+    pub const FLOAT8E8M0: i32 = 24;
+    /// Unsigned 2-bit integer, four per byte (lowest bits first).
+    pub const UINT2: i32 = 25;
+    /// Signed 2-bit integer, four per byte (lowest bits first).
+    pub const INT2: i32 = 26;
 }
 
 /// The repeated field that holds a tensor's values when `raw_data` is not used.
@@ -119,7 +139,90 @@ pub(crate) fn decodable(dtype: i32) -> bool {
             | id::INT64
             | id::UINT32
             | id::UINT64
-    )
+    ) || small(dtype).is_some()
+}
+
+/// The narrow types (§7.1): bits per element and the value of each code, for the 8-, 4- and
+/// 2-bit integer and float formats. None for every other type.
+pub(crate) fn small(dtype: i32) -> Option<(u32, &'static [f64])> {
+    use std::sync::OnceLock;
+    static TABLES: OnceLock<[Vec<f64>; 10]> = OnceLock::new();
+    let t = TABLES.get_or_init(|| {
+        let codes = |n: u32, f: fn(u32) -> f64| (0..n).map(f).collect::<Vec<f64>>();
+        [
+            codes(256, |c| minifloat(c, 4, 3, 7, Special::FiniteNan)),
+            codes(256, |c| minifloat(c, 4, 3, 8, Special::Uz)),
+            codes(256, |c| minifloat(c, 5, 2, 15, Special::Ieee)),
+            codes(256, |c| minifloat(c, 5, 2, 16, Special::Uz)),
+            codes(16, |c| c as f64),
+            codes(16, |c| c as f64 - if c >= 8 { 16.0 } else { 0.0 }),
+            codes(16, |c| minifloat(c, 2, 1, 1, Special::None)),
+            codes(256, |c| {
+                if c == 0xFF {
+                    f64::NAN
+                } else {
+                    2f64.powi(c as i32 - 127)
+                }
+            }),
+            codes(4, |c| c as f64),
+            codes(4, |c| c as f64 - if c >= 2 { 4.0 } else { 0.0 }),
+        ]
+    });
+    let (bits, i) = match dtype {
+        id::FLOAT8E4M3FN => (8, 0),
+        id::FLOAT8E4M3FNUZ => (8, 1),
+        id::FLOAT8E5M2 => (8, 2),
+        id::FLOAT8E5M2FNUZ => (8, 3),
+        id::UINT4 => (4, 4),
+        id::INT4 => (4, 5),
+        id::FLOAT4E2M1 => (4, 6),
+        id::FLOAT8E8M0 => (8, 7),
+        id::UINT2 => (2, 8),
+        id::INT2 => (2, 9),
+        _ => return None,
+    };
+    t.get(i).map(|v| (bits, v.as_slice()))
+}
+
+/// How a minifloat format spends its top codes.
+#[derive(Clone, Copy)]
+enum Special {
+    /// No infinities or NaN (float4 E2M1).
+    None,
+    /// Only S.1111.111 is NaN (E4M3FN).
+    FiniteNan,
+    /// Only 0x80, the negative zero, is NaN (the FNUZ formats).
+    Uz,
+    /// The top exponent is ±∞ (mantissa 0) or NaN (E5M2).
+    Ieee,
+}
+
+/// The value of minifloat code `c` with `e` exponent and `m` mantissa bits and exponent `bias`
+/// (the ONNX definitions of float8 and float4, §7.1): subnormal when the exponent field is 0.
+fn minifloat(c: u32, e: u32, m: u32, bias: i32, special: Special) -> f64 {
+    let sign = if (c >> (e + m)) & 1 == 1 { -1.0 } else { 1.0 };
+    let exp = ((c >> m) & ((1 << e) - 1)) as i32;
+    let man = (c & ((1 << m) - 1)) as f64;
+    let top = (1 << e) - 1;
+    match special {
+        Special::FiniteNan if exp == top && man as u32 == (1 << m) - 1 => return f64::NAN,
+        Special::Uz if c == 1 << (e + m) => return f64::NAN,
+        Special::Ieee if exp == top => {
+            return if man == 0.0 {
+                sign * f64::INFINITY
+            } else {
+                f64::NAN
+            };
+        }
+        _ => {}
+    }
+    let frac = man / f64::from(1u32 << m);
+    let v = if exp == 0 {
+        frac * 2f64.powi(1 - bias)
+    } else {
+        (1.0 + frac) * 2f64.powi(exp - bias)
+    };
+    sign * v
 }
 
 pub(crate) fn is_float(dtype: i32) -> bool {
@@ -144,16 +247,16 @@ pub(crate) fn name(dtype: i32) -> String {
         id::COMPLEX64 => "complex64",
         id::COMPLEX128 => "complex128",
         id::BFLOAT16 => "bfloat16",
-        17 => "float8e4m3fn",
-        18 => "float8e4m3fnuz",
-        19 => "float8e5m2",
-        20 => "float8e5m2fnuz",
-        21 => "uint4",
-        22 => "int4",
-        23 => "float4e2m1",
-        24 => "float8e8m0",
-        25 => "uint2",
-        26 => "int2",
+        id::FLOAT8E4M3FN => "float8e4m3fn",
+        id::FLOAT8E4M3FNUZ => "float8e4m3fnuz",
+        id::FLOAT8E5M2 => "float8e5m2",
+        id::FLOAT8E5M2FNUZ => "float8e5m2fnuz",
+        id::UINT4 => "uint4",
+        id::INT4 => "int4",
+        id::FLOAT4E2M1 => "float4e2m1",
+        id::FLOAT8E8M0 => "float8e8m0",
+        id::UINT2 => "uint2",
+        id::INT2 => "int2",
         27 => "float6e2m3",
         28 => "float6e3m2",
         other => return format!("dtype {other}"),

@@ -311,6 +311,44 @@ pub fn decode_ordered(model: &Model, t: &TensorProto, swap: bool) -> Result<Dens
     })
 }
 
+/// The stored bytes of a one-byte or narrower tensor (uint8, int8, the 4- and 2-bit types and
+/// float8), for decoders that unpack codes themselves (`MatMulNBits`): `f` gets them as stored
+/// (raw, external or typed entries), after the payload checks. An f64 copy of a packed int4
+/// weight would take 16 times its size.
+pub fn with_bytes<R>(
+    model: &Model,
+    t: &TensorProto,
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<R, TensorError> {
+    let limits = model.limits();
+    let (_, count) = shape_of(&t.dims, limits)?;
+    match dtype::layout(t.data_type) {
+        Some(l) if l.bits <= 8 && t.data_type != id::BOOL => {}
+        _ => return Err(TensorError::Unsupported(dtype::name(t.data_type))),
+    }
+    let raw = model.raw_data(t);
+    let (payload, bytes) = check_payload(t, raw.as_slice(), count)?;
+    Ok(match payload {
+        Payload::Empty => f(&[]),
+        Payload::Raw => {
+            let r = f(raw.as_slice());
+            raw.release(0..raw.len());
+            r
+        }
+        Payload::External => {
+            let map = external::map(model.dir(), t, bytes)?;
+            let b = map.bytes();
+            let r = f(b.as_slice());
+            b.release(0..b.len());
+            r
+        }
+        Payload::Typed(_) => {
+            let v: Vec<u8> = t.int32_data.iter().map(|&x| x as u8).collect();
+            f(&v)
+        }
+    })
+}
+
 /// Whether a tensor has at least two values and all compare equal, as `decode` then comparing
 /// would say, but without decoding an in-file payload: it stops at the first value that differs
 /// (a weight's second value, as a rule), where decoding would convert every value first.
@@ -358,6 +396,11 @@ fn decode_typed(t: &TensorProto, field: TypedField, count: usize) -> Result<Vec<
             .iter()
             .map(|&x| half::bf16::from_bits(x as u16).to_f64())
             .collect(),
+        // The narrow types keep one byte's worth of codes per entry (§7.1), as raw_data does.
+        (TypedField::Int32, dt) if dtype::small(dt).is_some() => {
+            let bytes: Vec<u8> = t.int32_data.iter().map(|&x| x as u8).collect();
+            convert::decode(dt, super::source::Bytes::plain(&bytes), count, Order::Stored)?
+        }
         (TypedField::Int32, _) => t.int32_data.iter().map(|&x| x as f64).collect(),
         (TypedField::String, _) => return Err(TensorError::Unsupported("string".into())),
     };

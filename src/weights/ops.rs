@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tract_onnx::pb::NodeProto;
 
 use super::LayerKind;
+use super::fold::nbits::{Blocked, Form};
 use super::fold::{Expr, LeafSrc};
 use super::scope::{Resolved, Scopes, is_onnx_domain};
 use super::view::Layout;
@@ -101,27 +102,25 @@ pub fn candidates<'m>(
     let n = node.proto;
     let op = n.op_type.as_str();
     let ms = n.domain == "com.microsoft";
-    if !is_onnx_domain(n) && !ms {
-        return Ok(vec![]);
-    }
+    let onnx = is_onnx_domain(n);
     let dense = Layout::Stacked { rows: None };
     Ok(match op {
-        "Conv" | "ConvTranspose" if !ms => {
+        "Conv" | "ConvTranspose" if onnx => {
             let t = op == "ConvTranspose";
             let mut c = slot(sc, n, 1, conv_layout(&node)?, |e, r| (e, conv_kind(r, t)))?;
             add_bn(sc, n, &mut c)?;
             vec![c]
         }
-        "Gemm" if !ms => {
+        "Gemm" if onnx => {
             let (ta, tb, alpha) = gemm_attrs(&node)?;
             matmul_like(sc, n, ta, tb, alpha)?
         }
-        "MatMul" if !ms => matmul_like(sc, n, false, false, 1.0)?,
+        "MatMul" if onnx => matmul_like(sc, n, false, false, 1.0)?,
         "FusedMatMul" if ms => {
             let (ta, tb, alpha) = gemm_attrs(&node)?;
             matmul_like(sc, n, ta, tb, alpha)?
         }
-        "Gather" if !ms => {
+        "Gather" if onnx => {
             // An embedding: constant rank-2 data, run-time indices, axis 0.
             let idx_const = resolve(sc, n, 1)?.is_some();
             if idx_const || node.get_or("axis", 0i64)? != 0 {
@@ -147,7 +146,7 @@ pub fn candidates<'m>(
                 }),
             }]
         }
-        "LSTM" | "GRU" | "RNN" if rnn && !ms => {
+        "LSTM" | "GRU" | "RNN" if rnn && onnx => {
             let gates = match op {
                 "LSTM" => 4,
                 "GRU" => 3,
@@ -175,14 +174,14 @@ pub fn candidates<'m>(
             }
             out
         }
-        "QLinearConv" if !ms => {
+        "QLinearConv" if onnx => {
             let conv = conv_layout(&node)?;
             let q = Quant::new(node, 3, 0, conv, "QLinearConv");
             let mut c = quantized(sc, q, Some(4), Some(5))?;
             add_bn(sc, n, &mut c)?;
             vec![c]
         }
-        "ConvInteger" if !ms => {
+        "ConvInteger" if onnx => {
             let conv = conv_layout(&node)?;
             let scale = integer_scale(sc, n)?;
             let q = Quant::new(node, 1, 0, conv, "ConvInteger");
@@ -190,7 +189,7 @@ pub fn candidates<'m>(
             add_bn(sc, n, &mut c)?;
             vec![c]
         }
-        "QLinearMatMul" if !ms => {
+        "QLinearMatMul" if onnx => {
             if resolve(sc, n, 3)?.is_some() {
                 let q = Quant::new(node, 3, -1, dense, "QLinearMatMul");
                 vec![quantized(sc, q, Some(4), Some(5))?]
@@ -199,7 +198,7 @@ pub fn candidates<'m>(
                 vec![quantized(sc, q, Some(1), Some(2))?]
             }
         }
-        "MatMulInteger" if !ms => {
+        "MatMulInteger" if onnx => {
             let scale = integer_scale(sc, n)?;
             if resolve(sc, n, 1)?.is_some() {
                 let q = Quant::new(node, 1, -1, dense, "MatMulInteger");
@@ -209,16 +208,304 @@ pub fn candidates<'m>(
                 vec![quantized_with(sc, q, scale, input(n, 2))?]
             }
         }
-        "MatMulNBits" if ms => vec![Candidate {
-            slot: 1,
-            input: input(n, 1).unwrap_or("").to_string(),
-            outcome: Outcome::Skip(
-                SkipReason::UnsupportedOp,
-                "MatMulNBits is not decoded".into(),
-            ),
-        }],
+        "MatMulNBits" if ms => vec![matmul_nbits(sc, node, NBitsSlots::MATMUL)?],
+        // Two MatMulNBits projections fused (gate and up of an MLP), same K, N, bits, block.
+        "MatMulNBitsMlp" if ms => vec![
+            matmul_nbits(sc, node, NBitsSlots::MLP_GATE)?,
+            matmul_nbits(sc, node, NBitsSlots::MLP_UP)?,
+        ],
+        "GatherBlockQuantized" if ms => gather_block_quantized(sc, node)?,
+        "FusedConv" if ms => {
+            let mut c = slot(sc, n, 1, conv_layout(&node)?, |e, r| (e, conv_kind(r, false)))?;
+            add_bn(sc, n, &mut c)?;
+            vec![c]
+        }
+        "FusedGemm" if ms => {
+            let (ta, tb, alpha) = gemm_attrs(&node)?;
+            matmul_like(sc, n, ta, tb, alpha)?
+        }
+        "TransposeMatMul" if ms => {
+            let (ta, tb, alpha) = gemm_attrs(&node)?;
+            matmul_like(sc, n, ta, tb, alpha)?
+        }
+        // B int8/uint8 with its scale and zero point as inputs (per tensor or per column).
+        "DynamicQuantizeMatMul" if ms => {
+            let scale = resolve(sc, n, 2)?;
+            let q = Quant::new(node, 1, -1, dense, "DynamicQuantizeMatMul");
+            vec![quantized_with(sc, q, scale, input(n, 3))?]
+        }
+        "MatMulIntegerToFloat" if ms => {
+            let scale = resolve(sc, n, 3)?;
+            let q = Quant::new(node, 1, -1, dense, "MatMulIntegerToFloat");
+            vec![quantized_with(sc, q, scale, input(n, 5))?]
+        }
+        _ if !onnx => unsupported(sc, node)?,
         _ => vec![],
     })
+}
+
+/// Contrib ops known to carry weights in an encoding tailwatch does not decode, with why: their
+/// weights are reported skipped, never dropped in silence.
+const UNDECODED: &[(&str, &str)] = &[
+    ("MatMulBnb4", "FP4/NF4 codebook weights (bitsandbytes) are not decoded"),
+    ("MatMulFpQ4", "a prepacked MLAS blob, whose layout is not specified"),
+    ("MatMulBlockQuantizedFp8Weight", "fp8 block-scaled weights are not decoded yet"),
+    ("MatMulBlockQuantizedFp4Weight", "fp4 block-scaled weights are not decoded yet"),
+    ("MatMulNBitsQkv", "fused Q/K/V MatMulNBits projections are not decoded yet"),
+    ("QMoE", "quantised mixture-of-experts weights are not decoded"),
+    ("MoE", "mixture-of-experts expert weights are not decoded"),
+    ("QAttention", "quantised merged Q/K/V attention weights are not decoded"),
+    ("Attention", "merged Q/K/V attention weights are not decoded"),
+    ("QOrderedMatMul", "column-ordered int8 (CUDA layouts) is not decoded"),
+    ("QOrderedAttention", "column-ordered int8 (CUDA layouts) is not decoded"),
+    ("QOrderedLongformerAttention", "column-ordered int8 (CUDA layouts) is not decoded"),
+    ("DynamicQuantizeLSTM", "quantised LSTM weights are not decoded"),
+    ("QGemm", "QGemm weights are not decoded yet"),
+    ("QLinearConv", "com.microsoft QLinearConv (channels-last) is not decoded"),
+    ("NhwcConv", "channels-last convolution weights are not decoded"),
+    ("NhwcFusedConv", "channels-last convolution weights are not decoded"),
+    ("EmbedLayerNormalization", "fused embedding tables are not decoded"),
+    ("QEmbedLayerNormalization", "quantised fused embedding tables are not decoded"),
+    ("SparseAttention", "not decoded"),
+];
+
+/// Constant inputs of at least this many elements and rank ≥ 2 of an op that tailwatch does
+/// not know are reported as skipped weights ("unsupported op"): a matrix-sized constant is
+/// almost always a weight. Smaller ones (norm scales, biases, shapes) are not.
+const UNKNOWN_WEIGHT_MIN: u64 = 1024;
+
+/// Ops of other domains that read large constants that are not weights (rotary caches,
+/// attention masks): no skipped entry for them.
+const NOT_WEIGHTS: &[&str] = &[
+    "RotaryEmbedding",
+    "GroupQueryAttention",
+    "MultiHeadAttention",
+    "PagedAttention",
+    "SkipLayerNormalization",
+    "SkipSimplifiedLayerNormalization",
+    "SimplifiedLayerNormalization",
+    "LayerNormalization",
+    "GemmaRotaryEmbedding",
+    "MRotaryEmbedding",
+    "DecoderMaskedMultiHeadAttention",
+];
+
+/// A contrib (or other-domain) op without a decoder: its weight-like constant inputs are
+/// skipped with the op named.
+fn unsupported<'m>(sc: &mut Scopes<'m>, node: Node<'m>) -> Result<Vec<Candidate<'m>>, AttrError> {
+    let n = node.proto;
+    if NOT_WEIGHTS.contains(&n.op_type.as_str()) {
+        return Ok(vec![]);
+    }
+    let known = UNDECODED.iter().find(|(op, _)| *op == n.op_type);
+    let domain = if n.domain.is_empty() { "ai.onnx" } else { n.domain.as_str() };
+    let mut out = vec![];
+    for (i, name) in n.input.iter().enumerate() {
+        if name.is_empty() {
+            continue;
+        }
+        let Some(e) = sc.resolve(name)? else { continue };
+        let big = match e.as_ref() {
+            Expr::Leaf(l) => l.dims().is_some_and(|d| {
+                d.len() >= 2
+                    && d.iter()
+                        .try_fold(1u64, |a, &x| a.checked_mul(u64::try_from(x).ok()?))
+                        .is_some_and(|c| c >= UNKNOWN_WEIGHT_MIN)
+            }),
+            _ => false,
+        };
+        if !big {
+            continue;
+        }
+        let why = match known {
+            Some((_, why)) => format!("{domain}.{}: {why}", n.op_type),
+            None => format!(
+                "{domain}.{} input {i} is a matrix-sized constant; the op is not decoded",
+                n.op_type
+            ),
+        };
+        out.push(Candidate {
+            slot: i,
+            input: name.clone(),
+            outcome: Outcome::Skip(SkipReason::UnsupportedOp, why),
+        });
+    }
+    Ok(out)
+}
+
+/// Where a MatMulNBits-like node keeps B, scales, zero points and g_idx.
+#[derive(Clone, Copy)]
+struct NBitsSlots {
+    b: usize,
+    scales: usize,
+    zp: Option<usize>,
+    g_idx: Option<usize>,
+}
+
+impl NBitsSlots {
+    const MATMUL: Self = NBitsSlots {
+        b: 1,
+        scales: 2,
+        zp: Some(3),
+        g_idx: Some(4),
+    };
+    const MLP_GATE: Self = NBitsSlots {
+        b: 3,
+        scales: 4,
+        zp: None,
+        g_idx: None,
+    };
+    const MLP_UP: Self = NBitsSlots {
+        b: 6,
+        scales: 7,
+        zp: None,
+        g_idx: None,
+    };
+}
+
+/// `MatMulNBits` (§5.5): W = (q − zp)·scale, [N, K] as stored, used as its transpose (Y = A·Wᵀ),
+/// so the effective weight is K × N like the MatMul B it replaced. act-order `g_idx` is honoured;
+/// execution-provider layouts (`weight_prepacked` ≠ 0) are skipped with that reason.
+fn matmul_nbits<'m>(
+    sc: &mut Scopes<'m>,
+    node: Node<'m>,
+    at: NBitsSlots,
+) -> Result<Candidate<'m>, AttrError> {
+    let n = node.proto;
+    let name = input(n, at.b).unwrap_or("").to_string();
+    let skip = |why: String| Candidate {
+        slot: at.b,
+        input: name.clone(),
+        outcome: Outcome::Skip(SkipReason::UnsupportedOp, why),
+    };
+    let k = node.require::<i64>("K")?;
+    let nn = node.require::<i64>("N")?;
+    let bits = node.get_or("bits", 4i64)?;
+    let block = node.require::<i64>("block_size")?;
+    let prepacked = node.get_or("weight_prepacked", 0i64)?;
+    if prepacked != 0 {
+        return Ok(skip(format!(
+            "{} with weight_prepacked = {prepacked}: B is in an execution provider's own layout",
+            n.op_type
+        )));
+    }
+    let Some(q) = resolve(sc, n, at.b)? else {
+        return Ok(Candidate {
+            slot: at.b,
+            input: name,
+            outcome: Outcome::Runtime,
+        });
+    };
+    let Some(scales) = resolve(sc, n, at.scales)? else {
+        return Ok(skip(format!("{} scales are computed at run time", n.op_type)));
+    };
+    let zp = match at.zp.and_then(|i| input(n, i)) {
+        None => None,
+        Some(z) => match sc.resolve(z)? {
+            Some(e) => Some(e),
+            None => {
+                return Ok(skip(format!(
+                    "{} zero points are computed at run time",
+                    n.op_type
+                )));
+            }
+        },
+    };
+    let g_idx = match at.g_idx.and_then(|i| input(n, i)) {
+        None => None,
+        Some(g) => match sc.resolve(g)? {
+            Some(e) => Some(e),
+            None => return Ok(skip(format!("{} g_idx is computed at run time", n.op_type))),
+        },
+    };
+    let key_extra = vec![ptr(&Some(scales.clone())), ptr(&zp), ptr(&g_idx)];
+    let blocked = Expr::Blocked(Box::new(Blocked {
+        form: Form::NBits {
+            k,
+            n: nn,
+            bits,
+            block,
+        },
+        q: q.clone(),
+        scales,
+        zp,
+        g_idx,
+        node,
+    }));
+    Ok(Candidate {
+        slot: at.b,
+        input: name,
+        outcome: Outcome::Plan(Plan {
+            base: q,
+            expr: Arc::new(Expr::SwapLast2(Arc::new(blocked))),
+            layout: Layout::Stacked { rows: None },
+            kind: Some(LayerKind::Dense),
+            flags: vec![],
+            bn: None,
+            key_extra,
+        }),
+    })
+}
+
+/// `GatherBlockQuantized` (§5.5): a quantised embedding table, when gathered along axis 0 with
+/// run-time indices (as `Gather` is).
+fn gather_block_quantized<'m>(
+    sc: &mut Scopes<'m>,
+    node: Node<'m>,
+) -> Result<Vec<Candidate<'m>>, AttrError> {
+    let n = node.proto;
+    let gather_axis = node.get_or("gather_axis", 0i64)?;
+    let axis = node.get_or("quantize_axis", 1i64)?;
+    let block = node.get_or("block_size", 128i64)?;
+    let bits = node.get_or("bits", 4i64)?;
+    if resolve(sc, n, 1)?.is_some() || gather_axis != 0 {
+        return Ok(vec![]);
+    }
+    let name = input(n, 0).unwrap_or("").to_string();
+    let Some(q) = resolve(sc, n, 0)? else {
+        return Ok(vec![]);
+    };
+    let skip = |why: String| Candidate {
+        slot: 0,
+        input: name.clone(),
+        outcome: Outcome::Skip(SkipReason::UnsupportedOp, why),
+    };
+    let Some(scales) = resolve(sc, n, 2)? else {
+        return Ok(vec![skip("GatherBlockQuantized scales are computed at run time".into())]);
+    };
+    let zp = match input(n, 3) {
+        None => None,
+        Some(z) => match sc.resolve(z)? {
+            Some(e) => Some(e),
+            None => {
+                return Ok(vec![skip(
+                    "GatherBlockQuantized zero points are computed at run time".into(),
+                )]);
+            }
+        },
+    };
+    let key_extra = vec![ptr(&Some(scales.clone())), ptr(&zp)];
+    let expr = Arc::new(Expr::Blocked(Box::new(Blocked {
+        form: Form::Gather { bits, block, axis },
+        q: q.clone(),
+        scales,
+        zp,
+        g_idx: None,
+        node,
+    })));
+    Ok(vec![Candidate {
+        slot: 0,
+        input: name,
+        outcome: Outcome::Plan(Plan {
+            base: q,
+            expr,
+            layout: Layout::Stacked { rows: None },
+            kind: Some(LayerKind::Embedding),
+            flags: vec![],
+            bn: None,
+            key_extra,
+        }),
+    }])
 }
 
 /// Resolve input `i` and build its plan with `f(expr, rank) -> (effective, kind)`.
@@ -263,6 +550,10 @@ pub fn static_rank(e: &Expr<'_>) -> Option<usize> {
             LeafSrc::ConstAttr(..) => Some(1),
         },
         Expr::Dequant { x, .. } | Expr::Scale(x, _) | Expr::SwapLast2(x) => static_rank(x),
+        Expr::Blocked(b) => match b.form {
+            super::fold::nbits::Form::NBits { .. } => Some(2),
+            super::fold::nbits::Form::Gather { .. } => static_rank(&b.q),
+        },
         Expr::Op { .. } => None,
     }
 }

@@ -321,6 +321,7 @@ fn contains_external(e: &Expr<'_>) -> bool {
                 || scale.as_deref().is_some_and(contains_external)
                 || zp.as_deref().is_some_and(contains_external)
         }
+        Expr::Blocked(b) => b.parts().any(|p| contains_external(p)),
         Expr::SwapLast2(x) | Expr::Scale(x, _) => contains_external(x),
     }
 }
@@ -367,6 +368,7 @@ fn mark_leaves(e: &Expr<'_>, used: &mut HashSet<usize>) {
                 .chain(zp.iter())
                 .for_each(|i| mark_leaves(i, used));
         }
+        Expr::Blocked(b) => b.parts().for_each(|p| mark_leaves(p, used)),
         Expr::SwapLast2(x) | Expr::Scale(x, _) => mark_leaves(x, used),
     }
 }

@@ -26,8 +26,10 @@ fn cast(_: &mut Eval<'_>, c: &Call<'_>, mut v: Inputs) -> R {
         c.node
             .bad_value("to", format!("{to} is not a TensorProto data type"))
     })?;
-    if !dtype::decodable(to) {
-        return Err(TensorError::Unsupported(dtype::name(to)));
+    // Rounding into the narrow float8/int4 formats is not folded (it needs their saturation
+    // rules); reading them is.
+    if !dtype::decodable(to) || dtype::small(to).is_some() {
+        return Err(TensorError::Unsupported(format!("Cast to {}", dtype::name(to))));
     }
     x.data.iter_mut().for_each(|e| *e = dtype::round_to(to, *e));
     x.dtype = to;

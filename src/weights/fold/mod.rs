@@ -12,6 +12,7 @@
 mod elementwise;
 mod generate;
 mod leaf;
+pub mod nbits;
 mod quant;
 mod select;
 mod shape;
@@ -26,6 +27,8 @@ use crate::onnx::attr::{AttrError, Node};
 use crate::onnx::tensor::{self, Dense, TensorError};
 pub use leaf::{ConstValue, constant as constant_leaf, leaf_dtype, leaf_shape};
 pub use quant::dequant;
+#[cfg(test)]
+use quant::Params as DequantParams;
 
 /// Ops evaluated per expression before giving up (a chain of real exports is a handful).
 pub const MAX_FOLD_OPS: usize = 4096;
@@ -52,6 +55,17 @@ pub struct Leaf<'m> {
     pub depth: usize,
 }
 
+impl Leaf<'_> {
+    /// The declared dims (None for a `Constant` node's scalar or list attribute).
+    pub fn dims(&self) -> Option<&[i64]> {
+        match &self.src {
+            LeafSrc::Init(t) | LeafSrc::ConstTensor(t) => Some(&t.dims),
+            LeafSrc::Sparse(s) => Some(&s.dims),
+            LeafSrc::ConstAttr(..) => None,
+        }
+    }
+}
+
 /// A constant expression.
 #[derive(Debug)]
 pub enum Expr<'m> {
@@ -73,6 +87,9 @@ pub enum Expr<'m> {
         /// The consumer that dequantises (named in errors).
         node: Node<'m>,
     },
+    /// The weight of a block-quantised com.microsoft consumer (`MatMulNBits`,
+    /// `GatherBlockQuantized`, §5.5), dequantised as onnxruntime does.
+    Blocked(Box<nbits::Blocked<'m>>),
     /// Swap the last two axes (Gemm / FusedMatMul `trans*`).
     SwapLast2(Arc<Expr<'m>>),
     /// Multiply by a scalar (Gemm / FusedMatMul `alpha`).
@@ -272,8 +289,10 @@ impl<'a> Eval<'a> {
                     Some(z) => Some(self.eval(z)?),
                     None => None,
                 };
-                dequant(x, scale.as_ref(), zp.as_ref(), *axis, 0).map_err(|e| in_node(e, node))
+                dequant(x, scale.as_ref(), zp.as_ref(), &quant::Params::exact(*axis))
+                    .map_err(|e| in_node(e, node))
             }
+            Expr::Blocked(b) => nbits::eval(self, b).map_err(|e| in_node(e, &b.node)),
             Expr::SwapLast2(x) => {
                 if let Expr::Leaf(Leaf {
                     src: LeafSrc::Init(t) | LeafSrc::ConstTensor(t),
@@ -311,6 +330,16 @@ pub fn shape(e: &Expr<'_>, model: &Model) -> Result<Vec<usize>, TensorError> {
     match e {
         Expr::Leaf(l) => leaf_shape(l, model),
         Expr::Dequant { x, .. } | Expr::Scale(x, _) => shape(x, model),
+        Expr::Blocked(b) => {
+            let (qs, qd) = match b.q.as_ref() {
+                Expr::Leaf(l) => (leaf_shape(l, model)?, leaf_dtype(l)),
+                q => {
+                    let d = Eval::new(model).eval(q)?;
+                    (d.shape, d.dtype)
+                }
+            };
+            nbits::shape(b, &qs, qd).map_err(|e| in_node(e, &b.node))
+        }
         Expr::SwapLast2(x) => {
             let mut s = shape(x, model)?;
             let r = s.len();

@@ -23,26 +23,64 @@ fn reshape_rules() {
     assert_eq!(reshape_target(&[0, 3], &[0, 3], true).unwrap(), vec![0, 3]);
 }
 
+fn pq(axis: i64, block: i64) -> DequantParams {
+    DequantParams {
+        axis,
+        block,
+        output: None,
+    }
+}
+
 #[test]
 fn dequant_granularities() {
     let x = d(&[2, 2], &[1.0, 2.0, 3.0, 4.0]);
     // Per tensor.
-    let y = dequant(
-        x.clone(),
-        Some(&d(&[], &[2.0])),
-        Some(&d(&[], &[1.0])),
-        1,
-        0,
-    )
-    .unwrap();
+    let (s, z) = (d(&[], &[2.0]), d(&[], &[1.0]));
+    let y = dequant(x.clone(), Some(&s), Some(&z), &pq(1, 0)).unwrap();
     assert_eq!(y.data, vec![0.0, 2.0, 4.0, 6.0]);
     // Per axis 1 (columns), negative axis.
-    let y = dequant(x.clone(), Some(&d(&[2], &[1.0, 10.0])), None, -1, 0).unwrap();
+    let y = dequant(x.clone(), Some(&d(&[2], &[1.0, 10.0])), None, &pq(-1, 0)).unwrap();
     assert_eq!(y.data, vec![1.0, 20.0, 3.0, 40.0]);
     // Blocked along axis 1 with block 2: one scale per row.
-    let y = dequant(x.clone(), Some(&d(&[2, 1], &[1.0, 0.5])), None, 1, 2).unwrap();
+    let y = dequant(x.clone(), Some(&d(&[2, 1], &[1.0, 0.5])), None, &pq(1, 2)).unwrap();
     assert_eq!(y.data, vec![1.0, 2.0, 1.5, 2.0]);
-    assert!(dequant(x, Some(&d(&[3], &[1.0; 3])), None, 1, 0).is_err());
+    assert!(dequant(x.clone(), Some(&d(&[3], &[1.0; 3])), None, &pq(1, 0)).is_err());
+    // A blocked scale of the wrong shape is refused, and the message gives the shape needed.
+    let e = dequant(x, Some(&d(&[1, 2], &[1.0, 0.5])), None, &pq(1, 2)).unwrap_err();
+    assert!(e.to_string().contains("needs [2, 1]"), "{e}");
+}
+
+#[test]
+fn dequant_blocked_with_a_padded_last_block_and_zero_points() {
+    // 1×5 along axis 1 in blocks of 2: blocks [0,1], [2,3], [4] (the last one padded).
+    let x = d(&[1, 5], &[10.0, 11.0, 12.0, 13.0, 14.0]);
+    let s = d(&[1, 3], &[1.0, 2.0, 4.0]);
+    let z = d(&[1, 3], &[10.0, 12.0, 14.0]);
+    let y = dequant(x, Some(&s), Some(&z), &pq(1, 2)).unwrap();
+    assert_eq!(y.data, vec![0.0, 1.0, 0.0, 2.0, 0.0]);
+}
+
+#[test]
+fn dequantize_linear_rounds_as_onnxruntime_does() {
+    // float(x − zp)·scale in float32, then to the output type: 3·(1/3 as f32) is not 1 in f64.
+    let third = (1.0f32 / 3.0) as f64;
+    let x = d(&[1], &[3.0]);
+    let s = d(&[], &[third]);
+    let exact = dequant(x.clone(), Some(&s), None, &pq(0, 0)).unwrap();
+    assert_eq!(exact.data, vec![3.0 * third]);
+    let p = DequantParams {
+        output: Some(id::FLOAT),
+        ..pq(0, 0)
+    };
+    let f32_rounded = dequant(x.clone(), Some(&s), None, &p).unwrap();
+    assert_eq!(f32_rounded.data, vec![(3.0f32 * (1.0f32 / 3.0)) as f64]);
+    let p = DequantParams {
+        output: Some(id::FLOAT16),
+        ..pq(0, 0)
+    };
+    let y = dequant(x, Some(&s), None, &p).unwrap();
+    assert_eq!(y.dtype, id::FLOAT16);
+    assert_eq!(y.data, vec![1.0]);
 }
 
 #[test]
@@ -94,6 +132,7 @@ fn one_table_lists_every_foldable_op_once() {
         "Add",
         "Sub",
         "DequantizeLinear",
+        "DynamicQuantizeLinear",
         "ConstantOfShape",
     ];
     let mut listed: Vec<&str> = OPS.iter().flat_map(|f| f.iter()).map(|d| d.name).collect();
