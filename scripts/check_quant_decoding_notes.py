@@ -510,8 +510,93 @@ def exp_dq_misc():
            str(y.dtype))
 
 
+def exp_edges(root: Path):
+    """Float8 zero points, out-of-range float zero points, empty B, int4 packing of onnx itself."""
+    q = numpy_helper.from_array(np.array([1.0, 2.0, 4.0], ml_dtypes.float8_e4m3fn), "q")
+    try:
+        run_dq(q, numpy_helper.from_array(np.array(1.0, np.float32), "s"),
+               numpy_helper.from_array(np.array(0.5, ml_dtypes.float8_e4m3fn), "z"))
+        report(False, "float8 DequantizeLinear with a non-zero zero point is refused at run time")
+    except Exception as e:  # noqa: BLE001
+        report("should have no zero point or all zero points should be 0" in str(e),
+               "float8 DequantizeLinear with a non-zero zero point is refused at run time")
+    m = onnx.load(root / "malformed" / "nbits_zp_packed_valid_vs_float_out_of_range.onnx")
+    ini = {t.name: t for t in m.graph.initializer}
+    a = {"K": 64, "N": 16, "bits": 4, "block_size": 32}
+    nodes = [helper.make_node("MatMulNBits", ["A", "q.B", "q.scales", z], [y], domain=MS, **a)
+             for z, y in (("q.zero_points_float", "Y"), ("q.zero_points_packed", "Y2"))]
+    mm = model_of(nodes, [helper.make_tensor_value_info("A", TensorProto.FLOAT, [64, 64])],
+                  [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None),
+                   helper.make_tensor_value_info("Y2", TensorProto.FLOAT, None)],
+                  [ini[k] for k in ("q.B", "q.scales", "q.zero_points_float", "q.zero_points_packed")], ms=True)
+    y, y2 = session(mm).run(None, {"A": np.eye(64, dtype=np.float32)})
+    ref = read_matmulnbits(ini["q.B"], ini["q.scales"], ini["q.zero_points_float"], a).astype(np.float32)
+    report(np.array_equal(y, ref), "MatMulNBits unpacked float zero points 20.0 / -4.0 (outside [0, 15]) are used "
+           "as they are, not clamped")
+    refp = read_matmulnbits(ini["q.B"], ini["q.scales"], ini["q.zero_points_packed"], a).astype(np.float32)
+    report(np.array_equal(y2, refp), "the same zero points clamped and packed read as expected")
+    m = onnx.load(root / "malformed" / "nbits_empty_b.onnx")
+    so = ort.SessionOptions()
+    so.log_severity_level = 4
+    out = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"]).run(
+        ["y_q"], {"x": np.ones((2, 64), np.float32)})[0]
+    report(out.shape == (2, 16) and not out.any(), "MatMulNBits with a zero-sized B yields Y = 0")
+    a4 = np.array([1, -2, 3, -4, 5], ml_dtypes.int4)
+    t = numpy_helper.from_array(a4, "a")
+    report(t.raw_data == bytes([0xE1, 0xC3, 0x05]), "onnx.numpy_helper packs int4 the same way (low nibble first)",
+           t.raw_data.hex())
+
+
+def exp_symmetric_scales():
+    """The symmetric quantizers' scale: the block's value of largest magnitude divided by -2^(bits-1)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import make_quant_fixtures as gen  # noqa: PLC0415  (rebuilds the seeded float sources)
+    for stem, dims, bits, bs, qdq in (("nbits_b4_sym_bs16", [64, 48, 24], 4, 16, False),
+                                      ("nbits_b8_sym_bs32", [96, 64, 10], 8, 32, False),
+                                      ("nbits_b2_sym_bs64", [160, 16], 2, 64, False),
+                                      ("nbits_qdq_b4_sym_bs32", [100, 48, 16], 4, 32, True)):
+        W = numpy_helper.to_array(gen.float_mlp(stem, dims).graph.initializer[0])
+        q = onnx.load(ROOT / f"{stem}.onnx")
+        S = next(numpy_helper.to_array(t) for t in q.graph.initializer if t.name.startswith("fc0") and "scales" in t.name)
+        S = S.T if qdq else S  # QDQ scales are [k_blocks, N]
+        K, N = W.shape
+        ratios = []
+        for n in range(N):
+            for b in range(-(-K // bs)):
+                blk = W[b * bs:(b + 1) * bs, n]
+                ratios.append(blk[np.argmax(np.abs(blk))] / S[n, b])
+        ratios = np.array(ratios)
+        report(bool(np.allclose(ratios, -(2 ** (bits - 1)), rtol=1e-5)),
+               f"{stem}: scale = (value of largest magnitude in the block) / -{2 ** (bits - 1)}",
+               f"{int(np.sum(S < 0))} of {S.size} scales negative")
+    E = numpy_helper.to_array(gen.float_embed("gbq_int4_sym_bs16", 100, 40, 16).graph.initializer[0])
+    q = onnx.load(ROOT / "gbq_int4_sym_bs16.onnx")
+    S = next(numpy_helper.to_array(t) for t in q.graph.initializer if t.name == "emb.weight_scales")
+    ratios = np.array([E[v, b * 16:(b + 1) * 16][np.argmax(np.abs(E[v, b * 16:(b + 1) * 16]))] / S[v, b]
+                       for v in range(100) for b in range(3)])
+    report(bool(np.allclose(ratios, -8, rtol=1e-5)), "gbq_int4_sym_bs16: scale = (value of largest magnitude) / -8",
+           f"{int(np.sum(S < 0))} of {S.size} scales negative")
+
+
+def exp_opset_bump():
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import make_quant_fixtures as gen  # noqa: PLC0415
+    res = []
+    for fmt, name in ((gen.QuantFormat.QDQ, "QDQ"), (gen.QuantFormat.QOperator, "QOperator")):
+        m = gen.float_mlp("opset_probe", [64, 16], opset=17, ir_version=8)
+        q = gen.MatMulNBitsQuantizer(m, block_size=32, quant_format=fmt)
+        q.process()
+        res.append((name, gen.default_opset(q.model.model), q.model.model.ir_version))
+    report(res == [("QDQ", 21, 10), ("QOperator", 17, 8)],
+           "MatMulNBitsQuantizer raises opset 17 / IR 8 to 21 / 10 for QDQ, keeps them for QOperator", str(res))
+
+
+ROOT = Path("tests/data/quant")
+
+
 def main():
-    root = Path(sys.argv[1] if len(sys.argv) > 1 else "tests/data/quant")
+    global ROOT
+    root = ROOT = Path(sys.argv[1] if len(sys.argv) > 1 else "tests/data/quant")
     manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
     print(f"onnxruntime {ort.__version__}, onnx {onnx.__version__}, numpy {np.__version__}")
     check_fixture_weights(root, manifest)
@@ -521,6 +606,9 @@ def main():
     exp_matmulnbits_layout()
     exp_gbq_defaults()
     exp_dq_misc()
+    exp_edges(root)
+    exp_symmetric_scales()
+    exp_opset_bump()
     print(f"{len(FAILED)} failed" if FAILED else "all checks passed")
     sys.exit(1 if FAILED else 0)
 
