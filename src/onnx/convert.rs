@@ -89,7 +89,7 @@ fn decode_small(
         )));
     }
     let per = (8 / bits) as usize;
-    let mask = (1u8 << bits).wrapping_sub(1);
+    let mask = ((1u16 << bits) - 1) as u8;
     let bytes = raw.as_slice();
     let mut stored = Vec::with_capacity(count);
     for (k, chunk) in bytes.chunks(RELEASE_CHUNK).enumerate() {

@@ -399,7 +399,12 @@ fn decode_typed(t: &TensorProto, field: TypedField, count: usize) -> Result<Vec<
         // The narrow types keep one byte's worth of codes per entry (§7.1), as raw_data does.
         (TypedField::Int32, dt) if dtype::small(dt).is_some() => {
             let bytes: Vec<u8> = t.int32_data.iter().map(|&x| x as u8).collect();
-            convert::decode(dt, super::source::Bytes::plain(&bytes), count, Order::Stored)?
+            convert::decode(
+                dt,
+                super::source::Bytes::plain(&bytes),
+                count,
+                Order::Stored,
+            )?
         }
         (TypedField::Int32, _) => t.int32_data.iter().map(|&x| x as f64).collect(),
         (TypedField::String, _) => return Err(TensorError::Unsupported("string".into())),

@@ -97,7 +97,7 @@ fn quant_form(e: &Expr<'_>, model: &Model) -> Option<String> {
             Some(b.form.describe(stored(&b.q), asym))
         }
         Expr::Dequant { x, .. } if is_dynamic_quantize(x) => Some(format!(
-            "uint8 (DynamicQuantizeLinear of a {} constant, dequantized, per-tensor, asym)",
+            "uint8 (dequantized, DynamicQuantizeLinear of a {} constant, per-tensor, asym)",
             dtype::name(stored(x))
         )),
         Expr::Dequant {
@@ -160,7 +160,11 @@ fn chain(e: &Expr<'_>, folded: &mut bool, dequant: &mut bool, synthetic: &mut bo
         }
         Expr::Blocked(b) => {
             *dequant = true;
-            format!("{} → {}", chain(&b.q, folded, dequant, synthetic), b.node.op_type)
+            format!(
+                "{} → {}",
+                chain(&b.q, folded, dequant, synthetic),
+                b.node.op_type
+            )
         }
         Expr::SwapLast2(x) | Expr::Scale(x, _) => chain(x, folded, dequant, synthetic),
     }

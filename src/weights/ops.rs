@@ -132,17 +132,21 @@ pub fn candidates<'m>(
             let Some(e) = sc.resolve(name)? else {
                 return Ok(vec![]);
             };
+            let (expr, key_extra) = match gathered_dequant(sc, n, &e)? {
+                Some((x, keys)) => (x, keys),
+                None => (e.clone(), vec![]),
+            };
             vec![Candidate {
                 slot: 0,
                 input: name.to_string(),
                 outcome: Outcome::Plan(Plan {
-                    base: e.clone(),
-                    expr: e,
+                    base: e,
+                    expr,
                     layout: dense,
                     kind: Some(LayerKind::Embedding),
                     flags: vec![],
                     bn: None,
-                    key_extra: vec![],
+                    key_extra,
                 }),
             }]
         }
@@ -216,7 +220,9 @@ pub fn candidates<'m>(
         ],
         "GatherBlockQuantized" if ms => gather_block_quantized(sc, node)?,
         "FusedConv" if ms => {
-            let mut c = slot(sc, n, 1, conv_layout(&node)?, |e, r| (e, conv_kind(r, false)))?;
+            let mut c = slot(sc, n, 1, conv_layout(&node)?, |e, r| {
+                (e, conv_kind(r, false))
+            })?;
             add_bn(sc, n, &mut c)?;
             vec![c]
         }
@@ -234,6 +240,23 @@ pub fn candidates<'m>(
             let q = Quant::new(node, 1, -1, dense, "DynamicQuantizeMatMul");
             vec![quantized_with(sc, q, scale, input(n, 3))?]
         }
+        // B (input 3) with b_scale and b_zero_point per tensor or per column of the effective B.
+        "QGemm" if ms => {
+            let (_, tb, alpha) = gemm_attrs(&node)?;
+            let q = Quant::new(node, 3, if tb { 0 } else { -1 }, dense, "QGemm");
+            let mut c = quantized(sc, q, Some(4), Some(5))?;
+            if let Outcome::Plan(p) = &mut c.outcome {
+                if tb {
+                    p.expr = Arc::new(Expr::SwapLast2(p.expr.clone()));
+                }
+                if alpha != 1.0 {
+                    p.expr = Arc::new(Expr::Scale(p.expr.clone(), alpha));
+                    p.flags.push(format!("alpha_scaled({alpha})"));
+                    p.key_extra.push(alpha.to_bits() as usize);
+                }
+            }
+            vec![c]
+        }
         "MatMulIntegerToFloat" if ms => {
             let scale = resolve(sc, n, 3)?;
             let q = Quant::new(node, 1, -1, dense, "MatMulIntegerToFloat");
@@ -244,28 +267,136 @@ pub fn candidates<'m>(
     })
 }
 
+/// An integer table gathered then dequantised (`Gather → DequantizeLinear`, what
+/// `quantize_dynamic` writes for embeddings, §5.1): the table dequantised with the
+/// DequantizeLinear's constant scale and zero point, when they are per tensor (or per column of
+/// the table: the gathered tensor's last axis).
+fn gathered_dequant<'m>(
+    sc: &mut Scopes<'m>,
+    gather: &'m NodeProto,
+    table: &Arc<Expr<'m>>,
+) -> Result<Option<(Arc<Expr<'m>>, Vec<usize>)>, AttrError> {
+    let Some(out) = gather.output.first() else {
+        return Ok(None);
+    };
+    let readers: Vec<Node<'m>> = sc
+        .frames
+        .last()
+        .and_then(|f| f.readers.get(out.as_str()).cloned())
+        .unwrap_or_default();
+    let [dq] = readers.as_slice() else {
+        return Ok(None);
+    };
+    if dq.op_type != "DequantizeLinear" || !is_onnx_domain(dq.proto) {
+        return Ok(None);
+    }
+    if dq.get_or("block_size", 0i64)? != 0 {
+        return Ok(None);
+    }
+    let axis = dq.get_or("axis", 1i64)?;
+    let Some(scale) = resolve(sc, dq.proto, 1)? else {
+        return Ok(None);
+    };
+    let zp = match input(dq.proto, 2) {
+        Some(z) => match sc.resolve(z)? {
+            Some(e) => Some(e),
+            None => return Ok(None),
+        },
+        None => None,
+    };
+    let per_tensor = match scale.as_ref() {
+        Expr::Leaf(l) => l
+            .dims()
+            .is_some_and(|d| d.iter().all(|&x| x == 1) || d.is_empty()),
+        _ => false,
+    };
+    if !per_tensor && axis != -1 {
+        return Ok(None);
+    }
+    let keys = vec![ptr(&Some(scale.clone())), ptr(&zp)];
+    let x = Expr::Dequant {
+        x: table.clone(),
+        scale: Some(scale),
+        zp,
+        axis: -1,
+        op: "DequantizeLinear",
+        node: *dq,
+    };
+    Ok(Some((Arc::new(x), keys)))
+}
+
 /// Contrib ops known to carry weights in an encoding tailwatch does not decode, with why: their
 /// weights are reported skipped, never dropped in silence.
 const UNDECODED: &[(&str, &str)] = &[
-    ("MatMulBnb4", "FP4/NF4 codebook weights (bitsandbytes) are not decoded"),
-    ("MatMulFpQ4", "a prepacked MLAS blob, whose layout is not specified"),
-    ("MatMulBlockQuantizedFp8Weight", "fp8 block-scaled weights are not decoded yet"),
-    ("MatMulBlockQuantizedFp4Weight", "fp4 block-scaled weights are not decoded yet"),
-    ("MatMulNBitsQkv", "fused Q/K/V MatMulNBits projections are not decoded yet"),
-    ("QMoE", "quantised mixture-of-experts weights are not decoded"),
+    (
+        "MatMulBnb4",
+        "FP4/NF4 codebook weights (bitsandbytes) are not decoded",
+    ),
+    (
+        "MatMulFpQ4",
+        "a prepacked MLAS blob, whose layout is not specified",
+    ),
+    (
+        "MatMulBlockQuantizedFp8Weight",
+        "fp8 block-scaled weights are not decoded yet",
+    ),
+    (
+        "MatMulBlockQuantizedFp4Weight",
+        "fp4 block-scaled weights are not decoded yet",
+    ),
+    (
+        "MatMulNBitsQkv",
+        "fused Q/K/V MatMulNBits projections are not decoded yet",
+    ),
+    (
+        "QMoE",
+        "quantised mixture-of-experts weights are not decoded",
+    ),
     ("MoE", "mixture-of-experts expert weights are not decoded"),
-    ("QAttention", "quantised merged Q/K/V attention weights are not decoded"),
-    ("Attention", "merged Q/K/V attention weights are not decoded"),
-    ("QOrderedMatMul", "column-ordered int8 (CUDA layouts) is not decoded"),
-    ("QOrderedAttention", "column-ordered int8 (CUDA layouts) is not decoded"),
-    ("QOrderedLongformerAttention", "column-ordered int8 (CUDA layouts) is not decoded"),
-    ("DynamicQuantizeLSTM", "quantised LSTM weights are not decoded"),
-    ("QGemm", "QGemm weights are not decoded yet"),
-    ("QLinearConv", "com.microsoft QLinearConv (channels-last) is not decoded"),
-    ("NhwcConv", "channels-last convolution weights are not decoded"),
-    ("NhwcFusedConv", "channels-last convolution weights are not decoded"),
-    ("EmbedLayerNormalization", "fused embedding tables are not decoded"),
-    ("QEmbedLayerNormalization", "quantised fused embedding tables are not decoded"),
+    (
+        "QAttention",
+        "quantised merged Q/K/V attention weights are not decoded",
+    ),
+    (
+        "Attention",
+        "merged Q/K/V attention weights are not decoded",
+    ),
+    (
+        "QOrderedMatMul",
+        "column-ordered int8 (CUDA layouts) is not decoded",
+    ),
+    (
+        "QOrderedAttention",
+        "column-ordered int8 (CUDA layouts) is not decoded",
+    ),
+    (
+        "QOrderedLongformerAttention",
+        "column-ordered int8 (CUDA layouts) is not decoded",
+    ),
+    (
+        "DynamicQuantizeLSTM",
+        "quantised LSTM weights are not decoded",
+    ),
+    (
+        "QLinearConv",
+        "com.microsoft QLinearConv (channels-last) is not decoded",
+    ),
+    (
+        "NhwcConv",
+        "channels-last convolution weights are not decoded",
+    ),
+    (
+        "NhwcFusedConv",
+        "channels-last convolution weights are not decoded",
+    ),
+    (
+        "EmbedLayerNormalization",
+        "fused embedding tables are not decoded",
+    ),
+    (
+        "QEmbedLayerNormalization",
+        "quantised fused embedding tables are not decoded",
+    ),
     ("SparseAttention", "not decoded"),
 ];
 
@@ -298,7 +429,11 @@ fn unsupported<'m>(sc: &mut Scopes<'m>, node: Node<'m>) -> Result<Vec<Candidate<
         return Ok(vec![]);
     }
     let known = UNDECODED.iter().find(|(op, _)| *op == n.op_type);
-    let domain = if n.domain.is_empty() { "ai.onnx" } else { n.domain.as_str() };
+    let domain = if n.domain.is_empty() {
+        "ai.onnx"
+    } else {
+        n.domain.as_str()
+    };
     let mut out = vec![];
     for (i, name) in n.input.iter().enumerate() {
         if name.is_empty() {
@@ -397,7 +532,10 @@ fn matmul_nbits<'m>(
         });
     };
     let Some(scales) = resolve(sc, n, at.scales)? else {
-        return Ok(skip(format!("{} scales are computed at run time", n.op_type)));
+        return Ok(skip(format!(
+            "{} scales are computed at run time",
+            n.op_type
+        )));
     };
     let zp = match at.zp.and_then(|i| input(n, i)) {
         None => None,
@@ -471,7 +609,9 @@ fn gather_block_quantized<'m>(
         outcome: Outcome::Skip(SkipReason::UnsupportedOp, why),
     };
     let Some(scales) = resolve(sc, n, 2)? else {
-        return Ok(vec![skip("GatherBlockQuantized scales are computed at run time".into())]);
+        return Ok(vec![skip(
+            "GatherBlockQuantized scales are computed at run time".into(),
+        )]);
     };
     let zp = match input(n, 3) {
         None => None,

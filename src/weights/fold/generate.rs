@@ -29,7 +29,10 @@ fn cast(_: &mut Eval<'_>, c: &Call<'_>, mut v: Inputs) -> R {
     // Rounding into the narrow float8/int4 formats is not folded (it needs their saturation
     // rules); reading them is.
     if !dtype::decodable(to) || dtype::small(to).is_some() {
-        return Err(TensorError::Unsupported(format!("Cast to {}", dtype::name(to))));
+        return Err(TensorError::Unsupported(format!(
+            "Cast to {}",
+            dtype::name(to)
+        )));
     }
     x.data.iter_mut().for_each(|e| *e = dtype::round_to(to, *e));
     x.dtype = to;

@@ -26,9 +26,9 @@ use crate::onnx::Model;
 use crate::onnx::attr::{AttrError, Node};
 use crate::onnx::tensor::{self, Dense, TensorError};
 pub use leaf::{ConstValue, constant as constant_leaf, leaf_dtype, leaf_shape};
-pub use quant::dequant;
 #[cfg(test)]
 use quant::Params as DequantParams;
+pub use quant::dequant;
 
 /// Ops evaluated per expression before giving up (a chain of real exports is a handful).
 pub const MAX_FOLD_OPS: usize = 4096;

@@ -8,8 +8,8 @@
 //!   float16); a zero is +0.0;
 //! - unpacked float zero points (MatMulNBits): q·s − zp·s, each product rounded to float32;
 //! - the default zero point is 2^(bits−1) for packed uint8 codes and 0 for int4/uint4 data;
-//! - MatMulNBits `g_idx` (act-order): row k uses the scale and float zero point of block
-//!   g_idx[k], and packed zero points are ignored (the default is used).
+//! - MatMulNBits `g_idx` (act-order): column k uses the scale and zero point of block g_idx[k],
+//!   computed as q·s − zp·s, and packed zero points are ignored (the default is used).
 //!
 //! Sizes are checked against the attributes before anything is allocated; packed codes are read
 //! from their stored bytes, never widened to f64 first, and a layer can be decoded a band of rows
@@ -211,7 +211,11 @@ impl RowDecoder<'_> {
         } else {
             self.cols.div_ceil(self.block)
         };
-        let block = if self.block == 0 { self.cols } else { self.block };
+        let block = if self.block == 0 {
+            self.cols
+        } else {
+            self.block
+        };
         let per = (8 / self.codes.bits) as usize;
         let mut lut = [0.0f64; 16];
         for (dr, row) in out.chunks_exact_mut(self.cols.max(1)).enumerate() {
@@ -399,16 +403,15 @@ pub fn with_rows<R>(
         _ if float_codes(q_dtype) && b.zp.is_some() => {
             return mal("float8/float4 data takes no zero points");
         }
-        // With g_idx, onnxruntime ignores packed zero points (it uses the default).
-        Some(z) => {
-            let z = ev.eval(z)?;
-            if g_idx.is_some() && z.dtype == id::UINT8 {
-                Zp::Default(geo.zp_default)
-            } else {
-                zero_points(&z, &geo, blocks, q_dtype)?
-            }
-        }
+        Some(z) => zero_points(&ev.eval(z)?, &geo, blocks, q_dtype)?,
         None => Zp::Default(geo.zp_default),
+    };
+    // With g_idx onnxruntime takes its float path, q·s − zp·s, and ignores packed zero points
+    // (using the default).
+    let zp = match (&g_idx, zp) {
+        (Some(_), Zp::Floats(z)) => Zp::Floats(z),
+        (Some(_), _) => Zp::Floats(vec![geo.zp_default as f32; n_params]),
+        (None, z) => z,
     };
     let (bits, table) = code_table(q_dtype, geo.bits)?;
     let need_bytes = (geo.rows as u64 * geo.stride as u64 * u64::from(bits)).div_ceil(8);
@@ -473,7 +476,10 @@ fn geometry(b: &Blocked<'_>, q_shape: &[usize], q_dtype: i32) -> Result<Geometry
         Form::NBits { bits, block, .. } => {
             let pb = packed_bits(bits)?;
             let block = block_size(block, false)?;
-            let (n, k) = (s.first().copied().unwrap_or(0), s.get(1).copied().unwrap_or(0));
+            let (n, k) = (
+                s.first().copied().unwrap_or(0),
+                s.get(1).copied().unwrap_or(0),
+            );
             if q_dtype != id::UINT8 {
                 return mal(format!("B is {}, not uint8", dtype::name(q_dtype)));
             }
@@ -630,7 +636,9 @@ fn gather_any_axis(
                 let v: Vec<f64> = (0..z.data.len() * per)
                     .map(|i| {
                         let byte = z.data.get(i / per).copied().unwrap_or(0.0) as u32;
-                        f64::from((byte >> (code_bits as usize * (i % per))) & ((1 << code_bits) - 1))
+                        f64::from(
+                            (byte >> (code_bits as usize * (i % per))) & ((1 << code_bits) - 1),
+                        )
                     })
                     .collect();
                 let want: usize = scales.shape.iter().product();
@@ -656,7 +664,10 @@ fn gather_any_axis(
         }),
         None => None,
     };
-    let dim = shape.get(last_axis(axis, shape.len())?).copied().unwrap_or(1);
+    let dim = shape
+        .get(last_axis(axis, shape.len())?)
+        .copied()
+        .unwrap_or(1);
     let x = Dense {
         shape,
         data,

@@ -23,7 +23,11 @@ pub(super) const OPS: &[OpDef] = &[
 /// when max = min; zero point = round_half_even(clamp(−min/scale, 0, 255));
 /// y = clamp(round_half_even(x/scale) + zero point, 0, 255). NaN values are ignored by the
 /// range, as by `fminf`/`fmaxf`.
-fn dynamic_quantize_linear(_: &mut Eval<'_>, c: &Call<'_>, mut v: Inputs) -> Result<Dense, TensorError> {
+fn dynamic_quantize_linear(
+    _: &mut Eval<'_>,
+    c: &Call<'_>,
+    mut v: Inputs,
+) -> Result<Dense, TensorError> {
     let x = v.take(0)?;
     let (lo, hi) = x.data.iter().fold((0f32, 0f32), |(lo, hi), &v| {
         let f = v as f32;
@@ -48,7 +52,10 @@ fn dynamic_quantize_linear(_: &mut Eval<'_>, c: &Call<'_>, mut v: Inputs) -> Res
         }),
         1 => Ok(scalar(scale, id::FLOAT)),
         2 => Ok(scalar(zp, id::UINT8)),
-        k => mal(format!("DynamicQuantizeLinear has 3 outputs, not {}", k + 1)),
+        k => mal(format!(
+            "DynamicQuantizeLinear has 3 outputs, not {}",
+            k + 1
+        )),
     }
 }
 
@@ -65,8 +72,10 @@ fn dequantize_linear(_: &mut Eval<'_>, c: &Call<'_>, mut v: Inputs) -> Result<De
             .ok()
             .filter(|&t| matches!(t, id::FLOAT | id::FLOAT16 | id::BFLOAT16))
             .ok_or_else(|| {
-                c.node
-                    .bad_value("output_dtype", format!("{t} is not float, float16 or bfloat16"))
+                c.node.bad_value(
+                    "output_dtype",
+                    format!("{t} is not float, float16 or bfloat16"),
+                )
             })?,
     };
     let r = x.shape.len();
@@ -190,7 +199,11 @@ pub fn dequant(
         None => v,
         Some(out) => {
             let y = dtype::round_to(id::FLOAT, v);
-            if out == id::FLOAT { y } else { dtype::round_to(out, y) }
+            if out == id::FLOAT {
+                y
+            } else {
+                dtype::round_to(out, y)
+            }
         }
     };
     let widen = |d: f64| match p.output {
