@@ -470,12 +470,16 @@ def cmd_generate(args):
     fd = os.open(partial, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         os.ftruncate(fd, total)
-        t_w = time.perf_counter()
-        for i, t in enumerate(plan.tensors):
+        t_w = last = time.perf_counter()
+        done = 0
+        for t in plan.tensors:
             t.fill(fd, t.offset)
-            if args.progress and t.role in ("int4_weight", "embedding"):
-                el = time.perf_counter() - t_w
-                print(f"  [{el:7.1f} s] {t.name} {t.dims}", file=sys.stderr, flush=True)
+            done += t.nbytes
+            now = time.perf_counter()
+            if args.progress and (now - last >= 5 or t is plan.tensors[-1]):
+                last = now
+                print(f"  [{now - t_w:7.1f} s] {done / 1e9:6.2f} of {total / 1e9:.2f} GB, last {t.name}",
+                      file=sys.stderr, flush=True)
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -508,11 +512,14 @@ def cmd_generate(args):
         json.dump(manifest, f, indent=1)
         f.write("\n")
     os.replace(manifest_path + ".partial", manifest_path)
-    gb = 1e9
-    print(f"generated {onnx_path}: {len(mats)} weight matrices, data {manifest['files']['data_bytes'] / gb:.3f} GB "
-          f"(int4 B {by_role.get('int4_weight', 0) / gb:.3f} GB, scales {by_role.get('int4_scales', 0) / gb:.3f} GB, "
-          f"zero points {by_role.get('int4_zero_points', 0) / gb:.3f} GB, embedding {by_role.get('embedding', 0) / gb:.3f} GB), "
-          f"graph {manifest['files']['onnx_bytes'] / 1e3:.0f} kB, in {gen_s:.1f} s")
+    print(f"generated {onnx_path}: {len(mats)} weight matrices, data {size(manifest['files']['data_bytes'])} "
+          f"(int4 B {size(by_role.get('int4_weight', 0))}, scales {size(by_role.get('int4_scales', 0))}, "
+          f"zero points {size(by_role.get('int4_zero_points', 0))}, embedding {size(by_role.get('embedding', 0))}), "
+          f"graph {size(manifest['files']['onnx_bytes'])}, in {gen_s:.1f} s")
+
+
+def size(b: int) -> str:
+    return f"{b / 1e9:.3f} GB" if b >= 1e8 else f"{b / 1e6:.3f} MB" if b >= 1e5 else f"{b / 1e3:.1f} kB"
 
 
 # --------------------------------------------------------------------------------------------
