@@ -14,9 +14,9 @@ writes, and what this file writes:
 - every decoder block: q/k/v/o projections and the MLP's gate/up/down as com.microsoft
   `MatMulNBits` (K, N, bits=4, block_size=32, accuracy_level=4 for the CPU recipe, omitted for
   the fp16 one, as the builder does for CUDA); B uint8 [N, K/32, 16], two 4-bit values a byte,
-  the low nibble first; scales [N, K/32] (float32, or float16 with --scales fp16; the
-  quantizer of onnxruntime ≤ 1.2x wrote them flat [N·K/32]: --scales-shape 1d); no zero points
-  (symmetric), or with --asym packed uint8 zero points [N, ceil(K/32 / 2)];
+  the low nibble first; scales [N, K/32] (float32, or float16 with --scales fp16; older
+  onnxruntime quantizers wrote them flat, [N·K/32]: --scales-shape 1d); no zero points
+  (symmetric), or with --asym packed uint8 zero points [N, ceil(K/32 / 2)], low nibble first;
 - the builder's names: node `/model/layers.0/attn/q_proj/MatMul_Q4`, initializers
   `model.layers.0.attn.q_proj.MatMul.weight_Q4` and `…_scales` (`…_zero_points`), output
   `/model/layers.0/attn/q_proj/MatMul/output_0`; `--packed-qkv` writes one
@@ -37,7 +37,10 @@ every tensor is reproducible on its own), quantized block by block by round-to-n
 `--rule mlas` the rule of onnxruntime's MLAS quantizer that the builder calls, scale =
 (the block's value of largest magnitude, signed)/-8, q = clip(round(w/scale) + 8, 0, 15), so
 about half the scales are negative; with --asym scale = (max(w, 0) - min(w, 0))/15,
-zp = clip(round(-min/scale), 0, 15), q = clip(round(w/scale) + zp, 0, 15). Generation streams
+zp = clip(round(-min/scale), 0, 15), q = clip(round(w/scale) + zp, 0, 15). The arithmetic is
+MLAS's (w times the float32 reciprocal of the stored scale, halves rounded away from zero), so
+with --rule mlas or --asym the bytes equal onnxruntime's quantize_matmul_4bits for the same
+float weight, which `check --mlas` verifies. Generation streams
 chunks of rows (≤ 16 Mi floats) straight to their offsets in the data file, so memory stays at
 a few hundred MB whatever the shape. `--weights random` writes uniform random bytes and scales
 |N(0,1)|·0.01 + 1e-3 instead (faster, spectra of uniform noise).
@@ -779,16 +782,17 @@ def main(argv=None):
                    help="fp32: the CPU int4 recipe (float32 graph, accuracy_level 4); fp16: the fp16 recipe "
                         "(float16 graph, scales and embedding, accuracy_level omitted)")
     g.add_argument("--scales-shape", choices=["2d", "1d"], default="2d",
-                   help="scales/zero points [N, K/32] (onnxruntime ≥ 1.2x quantizer) or flat (older)")
+                   help="scales/zero points 2-D [N, K/32] (current onnxruntime quantizer) or flat (older ones)")
     g.add_argument("--asym", action="store_true", help="asymmetric: packed uint8 zero points")
-    g.add_argument("--rule", choices=["max7", "mlas"], default="max7", help="symmetric rounding rule (see above)")
+    g.add_argument("--rule", choices=["max7", "mlas"], default="max7", help="symmetric rule. max7: scale = max|w|/7, positive; mlas: onnxruntime's, scale = "
+                        "(the block's signed value of largest magnitude)/-8, the builder's bytes")
     g.add_argument("--weights", choices=["rtn", "random"], default="rtn",
                    help="rtn: quantized Gaussian weights; random: uniform bytes and random scales")
     g.add_argument("--packed-qkv", action="store_true", help="one qkv_proj per block, as current builders for GQA")
     g.add_argument("--align", type=int, default=4096, help="offset alignment in the data file (0: none)")
     g.add_argument("--accuracy-level", type=int, default=None, help="override the recipe's accuracy_level")
-    g.add_argument("--name", default="model.onnx")
-    g.add_argument("--progress", action="store_true", help="log each big tensor to stderr")
+    g.add_argument("--name", default="model.onnx", help="graph file name; the data file is NAME.data")
+    g.add_argument("--progress", action="store_true", help="log progress to stderr every 5 s")
     g.add_argument("--print-key", action="store_true", help="print the cache directory name and exit")
 
     c = sub.add_parser("check", help="onnx.checker, one ORT forward step, MatMulNBits packing against ORT")
