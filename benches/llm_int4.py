@@ -753,6 +753,8 @@ def cmd_bound(args):
     mats = matrices(args.shape, args.packed_qkv)
     if args.only:
         mats = [m for m in mats if m.op in args.only.split(",")]
+    if args.max_n:
+        mats = [m for m in mats if max(m.K, m.N) <= args.max_n]
     tot = {"gram": 0.0, "gram_lower": 0.0, "eig": 0.0}
     for m in mats:
         for key, v in flops(m.K, m.N).items():
@@ -806,6 +808,8 @@ def main(argv=None):
     b.add_argument("--shape", choices=sorted(SHAPES), required=True)
     b.add_argument("--packed-qkv", action="store_true")
     b.add_argument("--only", default=None, help="count only these ops (MatMulNBits,Gather)")
+    b.add_argument("--max-n", type=int, default=None,
+                   help="leave out matrices with a side above this (ww's max_N = 50000 skips embedding and lm_head)")
     b.add_argument("--gemm-gflops", type=float, default=None, help="use this rate instead of measuring it")
     b.add_argument("--json", action="store_true")
 
