@@ -82,6 +82,24 @@ pub(crate) fn plan_rows<'a>(
         .collect())
 }
 
+/// The one row of a dense layer decoded in bands (`Extraction::stream_rows`): as `plan_rows`
+/// makes it, without matrices (its Gram matrix is formed as the bands arrive).
+pub(crate) fn streamed_row<'a>(
+    layer: &'a WeightLayer,
+    dims: Dims,
+    opts: &AnalysisOptions,
+    par: Par,
+) -> RowPlan<'a> {
+    RowPlan {
+        layer,
+        dims,
+        slice_id: (!opts.pool).then_some(0),
+        matrices: Vec::new(),
+        scale_sq: 1.0,
+        par,
+    }
+}
+
 impl RowPlan<'_> {
     /// The same row without its matrices (so without a borrow of them): enough to finish a row
     /// whose options read no matrix after its spectrum (`needs_matrices`).

@@ -304,8 +304,21 @@ fn prepare_layer<'e>(
     } else {
         weights::Orientation::Any
     };
+    if let Some(s) = ex.streamable(layer)
+        && streams(layer, s, opts)
+    {
+        return prepare_streamed(ex, layer, dims, s, opts, par);
+    }
+    let decode_started = Instant::now();
     let w = match ex.matrix_in(layer, orientation) {
-        Ok(w) => w,
+        Ok(w) => {
+            tracing::debug!(
+                decode_s = decode_started.elapsed().as_secs_f64(),
+                values = w.data.len(),
+                "decoded"
+            );
+            w
+        }
         Err(problem) => {
             let status = problem.status();
             return PreparedLayer::Done(problem_row(layer, &dims, status, problem.to_string()));
@@ -340,6 +353,59 @@ fn prepare_layer<'e>(
         layer,
         plans: detached,
         spectra,
+    }
+}
+
+/// Whether a layer goes through the band-by-band path: block-quantised weights decodable in
+/// bands (`Extraction::streamable`), tall as stored (their Gram matrix is AᵀA of the bands),
+/// one dense row, and options that read nothing but the spectrum. The result is the same to
+/// the bit as decoding the layer whole (`spectra::TallGram`); only the memory differs.
+fn streams(layer: &WeightLayer, s: weights::Streamed, opts: &AnalysisOptions) -> bool {
+    s.rows >= s.cols
+        && !layer.kind.is_conv()
+        && !layer::needs_matrices(opts)
+        && opts.eigensolver == crate::options::Eigensolver::Gram
+}
+
+/// `prepare_layer` for a streamed layer: decode `GRAM_BAND_ROWS` rows at a time into one
+/// buffer and add each band to the Gram matrix, so that the layer's f64 copy never exists (an
+/// int4 lm_head of 128256 × 4096 would need 4.2 GB).
+fn prepare_streamed<'e>(
+    ex: &'e Extraction<'_>,
+    layer: &'e WeightLayer,
+    dims: weights::Dims,
+    s: weights::Streamed,
+    opts: &AnalysisOptions,
+    par: Par,
+) -> PreparedLayer<'e> {
+    let budget = ex.model().limits().layer_memory_budget;
+    let bytes = (2 * spectra::GRAM_BAND_ROWS * s.cols + s.cols * s.cols) as u64 * 8;
+    if bytes > budget {
+        let problem = weights::LayerProblem::OverBudget { bytes, budget };
+        return PreparedLayer::Done(problem_row(
+            layer,
+            &dims,
+            problem.status(),
+            problem.to_string(),
+        ));
+    }
+    let started = Instant::now();
+    let mut gram = spectra::TallGram::new(s.rows, s.cols, par);
+    let streamed = ex.stream_rows(layer, spectra::GRAM_BAND_ROWS, |_, band| gram.add(band));
+    if let Err(problem) = streamed {
+        let status = problem.status();
+        return PreparedLayer::Done(problem_row(layer, &dims, status, problem.to_string()));
+    }
+    tracing::debug!(
+        decode_and_gram_s = started.elapsed().as_secs_f64(),
+        values = s.rows * s.cols,
+        "streamed"
+    );
+    let plan = layer::streamed_row(layer, dims, opts, par);
+    PreparedLayer::Rows {
+        layer,
+        plans: vec![plan],
+        spectra: vec![gram.finish(1.0)],
     }
 }
 

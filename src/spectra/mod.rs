@@ -245,29 +245,88 @@ pub fn gram_par(a: &MatrixRef<'_>, par: Par) -> faer::Mat<f64> {
 
 /// Rows of A that `tall_gram` copies column-major at a time, i.e. the depth of each Bₖᵀ·Bₖ
 /// (16 MB at 4096 columns). Not the blocking of the output: `lower::matmul_deep` splits that
-/// into its own `DEEP_BLOCK_ROWS`.
-const GRAM_COPY_ROWS: usize = 512;
+/// into its own `DEEP_BLOCK_ROWS`. Also the band height that [`TallGram`] takes.
+pub const GRAM_BAND_ROWS: usize = 512;
 
 /// AᵀA of a row-major A with rows ≥ cols. Taken straight from the row-major buffer, its right
 /// operand would be row-major, which faer's GEMM runs ≈ 2.7× slower (30 against 85 GFLOP/s at
 /// 4096³ on one core of the reference machine). So A goes through in blocks Bₖ of
-/// `GRAM_COPY_ROWS` rows, each copied column-major, and AᵀA = Σ Bₖᵀ·Bₖ accumulates block by block
+/// `GRAM_BAND_ROWS` rows, each copied column-major, and AᵀA = Σ Bₖᵀ·Bₖ accumulates block by block
 /// in a fixed order.
 fn tall_gram(a: &MatrixRef<'_>, par: Par) -> faer::Mat<f64> {
-    let (rows, cols) = (a.rows, a.cols);
-    let mut g = faer::Mat::<f64>::zeros(cols, cols);
-    let mut block = faer::Mat::<f64>::zeros(GRAM_COPY_ROWS.min(rows), cols);
-    for k0 in (0..rows).step_by(GRAM_COPY_ROWS) {
-        let rb = GRAM_COPY_ROWS.min(rows - k0);
-        let src = a.data.get(k0 * cols..(k0 + rb) * cols).unwrap_or_default();
-        block
+    let mut t = TallGram::new(a.rows, a.cols, par);
+    for band in a.data.chunks(GRAM_BAND_ROWS * a.cols.max(1)) {
+        t.add(band);
+    }
+    t.g
+}
+
+/// The Gram matrix AᵀA of a tall matrix (rows ≥ cols) fed a band of `GRAM_BAND_ROWS` rows at a
+/// time (the last band may be shorter), for weights decoded in bands that are never held whole
+/// (`Extraction::stream_rows`). The blocks and their order are those of the in-memory path, so
+/// the result is the same to the bit.
+#[derive(Debug)]
+pub struct TallGram {
+    g: faer::Mat<f64>,
+    block: faer::Mat<f64>,
+    rows: usize,
+    cols: usize,
+    seen: usize,
+    par: Par,
+}
+
+impl TallGram {
+    /// An empty sum for a `rows × cols` matrix, `par` threads in each product.
+    pub fn new(rows: usize, cols: usize, par: Par) -> Self {
+        TallGram {
+            g: faer::Mat::<f64>::zeros(cols, cols),
+            block: faer::Mat::<f64>::zeros(GRAM_BAND_ROWS.min(rows), cols),
+            rows,
+            cols,
+            seen: 0,
+            par,
+        }
+    }
+
+    /// Add the next band (row-major, at most `GRAM_BAND_ROWS` rows of `cols` values).
+    pub fn add(&mut self, band: &[f64]) {
+        let cols = self.cols.max(1);
+        let rb = (band.len() / cols).min(self.block.nrows());
+        if rb == 0 {
+            return;
+        }
+        self.block
             .as_mut()
             .subrows_mut(0, rb)
-            .copy_from(MatRef::from_row_major_slice(src, rb, cols));
-        let b = block.as_ref().subrows(0, rb);
-        lower::matmul_deep(g.as_mut(), Accum::Add, b.transpose(), b, 1.0, par);
+            .copy_from(MatRef::from_row_major_slice(
+                band.get(..rb * self.cols).unwrap_or_default(),
+                rb,
+                self.cols,
+            ));
+        let b = self.block.as_ref().subrows(0, rb);
+        lower::matmul_deep(self.g.as_mut(), Accum::Add, b.transpose(), b, 1.0, self.par);
+        self.seen += rb;
     }
-    g
+
+    /// The prepared row (scaled by √`scale_sq`, as `prepare_row`), once every row was added.
+    pub fn finish(self, scale_sq: f64) -> Result<PreparedRow, SpectrumError> {
+        if self.seen != self.rows {
+            return Err(SpectrumError::Shape {
+                rows: self.rows,
+                cols: self.cols,
+                len: self.seen * self.cols,
+            });
+        }
+        Ok(PreparedRow {
+            parts: vec![Prepared::Gram {
+                g: self.g,
+                rows: self.rows,
+                cols: self.cols,
+            }],
+            scale_sq,
+            from_gram: true,
+        })
+    }
 }
 
 /// The lower triangle of lhs·rhs (k × k) in a new matrix (see `lower`).

@@ -1,7 +1,7 @@
 //! Decoding one layer to its matrices: evaluate its recipe, fold a following BatchNormalization,
 //! refuse NaN/Inf and all-zero weights, cut the result into the layer's matrix view.
 
-use super::fold::{Eval, Expr};
+use super::fold::{self, Eval, Expr, nbits};
 use super::ops::Bn;
 use super::view::{self, Layout, MatrixView};
 use super::{Extraction, LayerProblem, Orientation, WeightLayer, WeightMatrix};
@@ -74,6 +74,111 @@ impl Extraction<'_> {
             slices: v.slices,
             data,
         })
+    }
+}
+
+/// A layer decoded a band of rows at a time, in its stored orientation (`Orientation::Any`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Streamed {
+    /// Rows of the matrix.
+    pub rows: usize,
+    /// Columns of the matrix.
+    pub cols: usize,
+}
+
+impl Extraction<'_> {
+    /// Whether [`Extraction::stream_rows`] can decode `layer` in bands: a single-matrix layer
+    /// whose weight is block-quantised along its rows (MatMulNBits, GatherBlockQuantized on its
+    /// last axis), with no BatchNormalization to fold.
+    pub fn streamable(&self, layer: &WeightLayer) -> Option<Streamed> {
+        let r = self.recipe(layer)?;
+        let Expr::Blocked(b) = stored_expr(&r.expr) else {
+            return None;
+        };
+        let last_axis = match b.form {
+            nbits::Form::NBits { .. } => true,
+            nbits::Form::Gather { axis, .. } => axis == -1 || axis == 1,
+        };
+        let stored = if matches!(r.expr.as_ref(), Expr::SwapLast2(_)) {
+            (layer.view.cols, layer.view.rows)
+        } else {
+            (layer.view.rows, layer.view.cols)
+        };
+        (last_axis && r.bn.is_none() && layer.view.slices == 1 && layer.view.kernel.is_empty())
+            .then_some(Streamed {
+                rows: stored.0,
+                cols: stored.1,
+            })
+    }
+
+    /// Decode a [`streamable`](Extraction::streamable) layer `band` rows at a time in its
+    /// stored orientation, calling `f(first_row, values)` with each band's values (row-major,
+    /// `cols` wide; the last band may be shorter) in order, from one reused buffer: a layer
+    /// bigger than memory can still be analysed. NaN/∞ and all-zero weights are refused as by
+    /// [`Extraction::matrix`] (after the bands have been seen).
+    pub fn stream_rows(
+        &self,
+        layer: &WeightLayer,
+        band: usize,
+        mut f: impl FnMut(usize, &[f64]),
+    ) -> std::result::Result<Streamed, LayerProblem> {
+        let s = self
+            .streamable(layer)
+            .ok_or_else(|| LayerProblem::Malformed("layer cannot be decoded in bands".into()))?;
+        let r = self
+            .recipe(layer)
+            .ok_or_else(|| LayerProblem::Malformed("no recipe for layer".into()))?;
+        let Expr::Blocked(b) = stored_expr(&r.expr) else {
+            return Err(LayerProblem::Malformed(
+                "layer cannot be decoded in bands".into(),
+            ));
+        };
+        let band = band.max(1);
+        let mut ev = Eval::new(self.model);
+        let (nan, inf, nonzero) = nbits::with_rows(&mut ev, b, |d| {
+            let (rows, cols) = (d.rows(), d.cols());
+            let mut buf = vec![0.0; band.min(rows) * cols];
+            let (mut nan, mut inf, mut nonzero) = (0, 0, false);
+            for r0 in (0..rows).step_by(band) {
+                let n = band.min(rows - r0);
+                let vals = buf.get_mut(..n * cols).unwrap_or_default();
+                d.decode(r0, vals);
+                for v in vals.iter() {
+                    nan += usize::from(v.is_nan());
+                    inf += usize::from(v.is_infinite());
+                    nonzero |= *v != 0.0;
+                }
+                f(r0, vals);
+            }
+            (nan, inf, nonzero)
+        })
+        .map_err(|e| LayerProblem::from(fold::in_node_of(e, &b.node)))?;
+        if nan + inf > 0 {
+            return Err(LayerProblem::InvalidValues { nan, inf });
+        }
+        if !nonzero {
+            return Err(LayerProblem::Degenerate(format!(
+                "all {} values are zero",
+                s.rows * s.cols
+            )));
+        }
+        Ok(s)
+    }
+
+    fn recipe(&self, layer: &WeightLayer) -> Option<&super::Recipe<'_>> {
+        let idx = self
+            .layers
+            .iter()
+            .position(|l| l.layer_id == layer.layer_id && l.name == layer.name)?;
+        self.recipes.get(idx)
+    }
+}
+
+/// The expression under a top transpose (the stored orientation).
+fn stored_expr<'e, 'm>(e: &'e Expr<'m>) -> &'e Expr<'m> {
+    match e {
+        Expr::SwapLast2(x) => x,
+        e => e,
     }
 }
 

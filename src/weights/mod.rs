@@ -28,6 +28,7 @@ use crate::onnx::tensor::TensorError;
 use crate::options::{AnalysisOptions, LayerSource};
 use crate::schema::{RowStatus, SkipReason};
 use fold::Expr;
+pub use matrix::Streamed;
 use ops::Bn;
 pub use view::{Dims, MatrixView};
 pub(crate) use view::{Layout, size_filter};

@@ -188,6 +188,11 @@ fn mal<T>(m: impl Into<String>) -> Result<T, TensorError> {
     Err(TensorError::Malformed(m.into()))
 }
 
+/// `in_node`, for decoders outside the folder (`Extraction::stream_rows`).
+pub fn in_node_of(e: TensorError, n: &Node<'_>) -> TensorError {
+    in_node(e, n)
+}
+
 /// Name the node in a message that does not name it yet. Attribute errors already do; an
 /// unsupported dtype and an over-budget size keep their own form (they are layer statuses).
 fn in_node(e: TensorError, n: &Node<'_>) -> TensorError {

@@ -245,10 +245,26 @@ impl RowDecoder<'_> {
                 for (slot, &q) in lut.iter_mut().zip(self.codes.table) {
                     *slot = self.value(q, k);
                 }
+                let start = first / per;
+                let bytes = self.codes.bytes;
+                if self.codes.bits == 4 {
+                    // Two codes a byte, low nibble first: the hot path of int4 LLM weights.
+                    let whole = chunk.len() / 2;
+                    let src = bytes.get(start..start + whole).unwrap_or(&[]);
+                    for (o, &byte) in chunk.chunks_exact_mut(2).zip(src) {
+                        o[0] = lut[usize::from(byte & 15)];
+                        o[1] = lut[usize::from(byte >> 4)];
+                    }
+                    if chunk.len() % 2 == 1
+                        && let (Some(o), Some(&byte)) = (chunk.last_mut(), bytes.get(start + whole))
+                    {
+                        *o = lut[usize::from(byte & 15)];
+                    }
+                    continue;
+                }
                 let bits = self.codes.bits as usize;
                 let mask = (1u8 << bits) - 1;
-                let start = first / per;
-                let src = (self.codes.bytes)
+                let src = bytes
                     .get(start..start + chunk.len().div_ceil(per))
                     .unwrap_or(&[]);
                 let mut it = chunk.iter_mut();
