@@ -2,10 +2,13 @@
 //! on a one-node model): throughput is the packed weight's bytes, so criterion's "B/s" reads as
 //! bytes of stored int4/int8 per second. One thread (decoding a layer is sequential; layers run
 //! in parallel in `analyze`).
-//! - `matmul_nbits/4bit_*`: `MatMulNBits` B [N, K/32, 16] with float32 scales, symmetric and
-//!   with packed zero points, the shapes of a 1B LLM's MLP (8192×2048) and attention (2048²);
-//! - `dequantize_linear/int4_block32`: the QDQ form of the same weight (blocked DequantizeLinear
-//!   over int4), for comparison.
+//! - `matmul_nbits/bands/4bit_*`: `MatMulNBits` B [N, K/32, 16] with float32 scales, symmetric
+//!   and with packed zero points, decoded `GRAM_BAND_ROWS` rows at a time into one buffer (what
+//!   `analyze` does with tall layers): the decoding rate;
+//! - `matmul_nbits/whole/4bit_*`: the same into a fresh f64 matrix (wide layers), which adds the
+//!   first-touch page faults of 8 bytes per value.
+//!
+//! Shapes of a 1B LLM's MLP (8192×2048) and attention (2048²).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use tailwatch::onnx::{self, Limits};
@@ -64,7 +67,18 @@ fn decode(c: &mut Criterion) {
             let layer = x.layers.first().expect("one layer").clone();
             g.throughput(Throughput::Bytes((n * k / 2) as u64));
             let id = format!("4bit_{}_{n}x{k}", if asym { "asym" } else { "sym" });
-            g.bench_with_input(BenchmarkId::from_parameter(id), &layer, |b, l| {
+            // Bands of GRAM_BAND_ROWS into one reused buffer: the path `analyze` takes for tall
+            // layers, and the decoding rate itself.
+            g.bench_with_input(BenchmarkId::new("bands", &id), &layer, |b, l| {
+                b.iter(|| {
+                    x.stream_rows(l, tailwatch::spectra::GRAM_BAND_ROWS, |_, v| {
+                        std::hint::black_box(v);
+                    })
+                    .expect("decode")
+                })
+            });
+            // The whole f64 matrix in a fresh allocation (wide layers), page faults included.
+            g.bench_with_input(BenchmarkId::new("whole", &id), &layer, |b, l| {
                 b.iter(|| x.matrix_in(l, weights::Orientation::Any).expect("decode"))
             });
         }

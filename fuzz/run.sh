@@ -21,6 +21,6 @@ cargo build --release --bins --target "$triple"
 bin="$CARGO_TARGET_DIR/$triple/release"
 corpus="corpus/$target"
 mkdir -p "$corpus" "artifacts/$target"
-find ../fixtures ../tests/data/ww-0.7.7 -name '*.onnx' -size -2M -exec cp -n {} "$corpus/" \; 2>/dev/null || true
+find ../fixtures ../tests/data/ww-0.7.7 ../tests/data/quant -name '*.onnx' -size -2M -exec cp -n {} "$corpus/" \; 2>/dev/null || true
 exec "$bin/$target" "$corpus" -artifact_prefix="artifacts/$target/" \
   -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -max_len=1048576 "$@"

@@ -342,7 +342,7 @@ fn qdq_per_axis_dequantises() {
     let l = one(&x);
     assert_eq!(
         (l.origin, l.dtype.as_str(), l.name.as_str()),
-        (Origin::Dequantized, "int8 (dequantised)", "wq")
+        (Origin::Dequantized, "int8 (dequantized, per-axis 0, asym)", "wq")
     );
     // Slices: p=0 → [(3−1)·0.5, (−1+1)·2] = [1, 0]; p=1 → [(5−1)·0.5, (2+1)·2] = [2, 6].
     assert_eq!(values(&x, &l), vec![1.0, 0.0, 2.0, 6.0]);
@@ -378,7 +378,7 @@ fn qlinear_ops_dequantise() {
     let x = extract(&m, &[]);
     assert_eq!(x.layers.len(), 2);
     assert_eq!(values(&x, &x.layers[0]), vec![1.0, 4.0]);
-    assert_eq!(x.layers[0].dtype, "uint8 (dequantised)");
+    assert_eq!(x.layers[0].dtype, "uint8 (dequantized, per-axis 0, asym)");
     // b per column: (b − bz[j])·bs[j].
     assert_eq!(
         values(&x, &x.layers[1]),
@@ -443,7 +443,7 @@ fn weight_only_int8_cast_mul() {
     let l = one(&x);
     assert_eq!(
         (l.name.as_str(), l.origin, l.dtype.as_str()),
-        ("wq", Origin::Dequantized, "int8 (dequantised)")
+        ("wq", Origin::Dequantized, "int8 (dequantized)")
     );
     assert_eq!(l.source, "init:wq → Cast → Mul");
     assert_eq!(values(&x, &l), vec![0.5, -2.0, 6.0, 2.0, 5.0, -12.0]);

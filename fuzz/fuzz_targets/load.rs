@@ -1,5 +1,6 @@
 //! Fuzz the loader and the extraction walk on arbitrary bytes: `onnx::load_bytes`, then
-//! `weights::extract` (op-aware and initializer scan), then `Extraction::matrix` for every layer.
+//! `weights::extract` (op-aware and initializer scan), then `Extraction::matrix` for every layer
+//! and, for block-quantised ones (MatMulNBits, GatherBlockQuantized), `Extraction::stream_rows`.
 //! Any panic, abort, hang or out-of-memory is a finding.
 #![no_main]
 
@@ -62,6 +63,9 @@ fuzz_target!(|data: &[u8]| {
         };
         for layer in &x.layers {
             let _ = x.matrix(layer);
+            if x.streamable(layer).is_some() {
+                let _ = x.stream_rows(layer, 7, |_, _| {});
+            }
         }
     }
 });

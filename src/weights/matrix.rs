@@ -142,12 +142,13 @@ impl Extraction<'_> {
             for r0 in (0..rows).step_by(band) {
                 let n = band.min(rows - r0);
                 let vals = buf.get_mut(..n * cols).unwrap_or_default();
-                d.decode(r0, vals);
-                for v in vals.iter() {
-                    nan += usize::from(v.is_nan());
-                    inf += usize::from(v.is_infinite());
-                    nonzero |= *v != 0.0;
+                // The decoder vouches for finiteness from its lookup tables; the values are
+                // counted only when it cannot. Zeros: until the first non-zero value.
+                if !d.decode(r0, vals) {
+                    nan += vals.iter().filter(|v| v.is_nan()).count();
+                    inf += vals.iter().filter(|v| v.is_infinite()).count();
                 }
+                nonzero = nonzero || vals.iter().any(|&v| v != 0.0);
                 f(r0, vals);
             }
             (nan, inf, nonzero)

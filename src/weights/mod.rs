@@ -141,8 +141,8 @@ pub struct WeightLayer {
     pub path: String,
     /// Dims of the stored tensor the weight comes from, before folding.
     pub stored_shape: Vec<usize>,
-    /// ONNX dtype name of the stored tensor (`float`, `float16`...), with ` (dequantised)` when
-    /// it was dequantised.
+    /// ONNX dtype name of the stored tensor (`float`, `float16`...); for a dequantised weight its
+    /// stored form, e.g. `int4 (dequantized, block 32, asym)` (onnx-weights.md §5).
     pub dtype: String,
     /// Where the values come from.
     pub origin: Origin,

@@ -267,6 +267,9 @@ pub fn candidates<'m>(
     })
 }
 
+/// A weight expression with its extra identity keys (`Plan::key_extra`).
+type Keyed<'m> = (Arc<Expr<'m>>, Vec<usize>);
+
 /// An integer table gathered then dequantised (`Gather → DequantizeLinear`, what
 /// `quantize_dynamic` writes for embeddings, §5.1): the table dequantised with the
 /// DequantizeLinear's constant scale and zero point, when they are per tensor (or per column of
@@ -275,7 +278,7 @@ fn gathered_dequant<'m>(
     sc: &mut Scopes<'m>,
     gather: &'m NodeProto,
     table: &Arc<Expr<'m>>,
-) -> Result<Option<(Arc<Expr<'m>>, Vec<usize>)>, AttrError> {
+) -> Result<Option<Keyed<'m>>, AttrError> {
     let Some(out) = gather.output.first() else {
         return Ok(None);
     };

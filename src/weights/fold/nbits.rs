@@ -166,6 +166,8 @@ pub struct RowDecoder<'a> {
     zp: &'a Zp,
     g_idx: Option<&'a [usize]>,
     out: i32,
+    /// The codes' values as f32, padded to 16 (2- and 4-bit codes).
+    q16: [f32; 16],
 }
 
 impl RowDecoder<'_> {
@@ -204,8 +206,41 @@ impl RowDecoder<'_> {
         }
     }
 
-    /// Rows `r0 .. r0 + out.len() / cols` into `out`, row-major.
-    pub fn decode(&self, r0: usize, out: &mut [f64]) {
+    /// The values of every code of block `k`: the same arithmetic as `value`, with the branches
+    /// taken once per block.
+    fn fill_lut(&self, lut: &mut [f64; 16], k: usize) {
+        let s = self.scales.get(k).copied().unwrap_or(f64::NAN) as f32;
+        // Fixed-size loops over the code values as f32: the compiler vectorises them.
+        let q = &self.q16;
+        match self.zp {
+            Zp::Default(_) | Zp::Ints(_) => {
+                let z = match self.zp {
+                    Zp::Ints(z) => z.get(k).copied().unwrap_or(f64::NAN),
+                    Zp::Default(z) => *z,
+                    Zp::Floats(_) => f64::NAN,
+                } as f32;
+                for i in 0..16 {
+                    lut[i] = f64::from((q[i] - z) * s) + 0.0;
+                }
+            }
+            Zp::Floats(z) => {
+                let zs = z.get(k).copied().unwrap_or(f32::NAN) * s;
+                for i in 0..16 {
+                    lut[i] = f64::from(q[i] * s - zs) + 0.0;
+                }
+            }
+        }
+        if self.out != id::FLOAT {
+            for v in lut.iter_mut() {
+                *v = dtype::round_to(self.out, *v);
+            }
+        }
+    }
+
+    /// Rows `r0 .. r0 + out.len() / cols` into `out`, row-major. Returns whether every value is
+    /// known to be finite without looking at them (every lookup table was); false means "look".
+    pub fn decode(&self, r0: usize, out: &mut [f64]) -> bool {
+        let mut finite = true;
         let blocks = if self.block == 0 {
             1
         } else {
@@ -230,28 +265,39 @@ impl RowDecoder<'_> {
                     let b = g.get(i).copied().unwrap_or(0);
                     *o = self.value(self.codes.get(r * self.stride + i), k_row + b);
                 }
+                finite = false;
                 continue;
             }
             for (b, chunk) in row.chunks_mut(block.max(1)).enumerate() {
                 let k = k_row + b;
                 let first = r * self.stride + b * block;
-                if self.codes.bits > 4 || first % per != 0 {
+                if self.codes.bits > 4 || !first.is_multiple_of(per) {
                     for (i, o) in chunk.iter_mut().enumerate() {
                         *o = self.value(self.codes.get(first + i), k);
                     }
+                    finite = false;
                     continue;
                 }
                 // 2- and 4-bit codes: the block's 2^bits values once, then a lookup per code.
-                for (slot, &q) in lut.iter_mut().zip(self.codes.table) {
-                    *slot = self.value(q, k);
-                }
+                self.fill_lut(&mut lut, k);
+                finite &= lut.iter().all(|v| v.is_finite());
                 let start = first / per;
                 let bytes = self.codes.bytes;
                 if self.codes.bits == 4 {
                     // Two codes a byte, low nibble first: the hot path of int4 LLM weights.
                     let whole = chunk.len() / 2;
                     let src = bytes.get(start..start + whole).unwrap_or(&[]);
-                    for (o, &byte) in chunk.chunks_exact_mut(2).zip(src) {
+                    // Eight bytes (sixteen codes) a step, then the rest.
+                    let mut outs = chunk.chunks_exact_mut(16);
+                    let mut ins = src.chunks_exact(8);
+                    for (o, b) in (&mut outs).zip(&mut ins) {
+                        for j in 0..8 {
+                            o[2 * j] = lut[usize::from(b[j] & 15)];
+                            o[2 * j + 1] = lut[usize::from(b[j] >> 4)];
+                        }
+                    }
+                    let (o_rest, b_rest) = (outs.into_remainder(), ins.remainder());
+                    for (o, &byte) in o_rest.chunks_exact_mut(2).zip(b_rest) {
                         o[0] = lut[usize::from(byte & 15)];
                         o[1] = lut[usize::from(byte >> 4)];
                     }
@@ -276,6 +322,7 @@ impl RowDecoder<'_> {
                 }
             }
         }
+        finite
     }
 }
 
@@ -455,6 +502,7 @@ pub fn with_rows<R>(
             zp: &zp,
             g_idx: g_idx.as_deref(),
             out: scales.dtype,
+            q16: std::array::from_fn(|i| table.get(i).copied().unwrap_or(0.0) as f32),
         }))
     })
 }
