@@ -342,7 +342,11 @@ fn qdq_per_axis_dequantises() {
     let l = one(&x);
     assert_eq!(
         (l.origin, l.dtype.as_str(), l.name.as_str()),
-        (Origin::Dequantized, "int8 (dequantized, per-axis 0, asym)", "wq")
+        (
+            Origin::Dequantized,
+            "int8 (dequantized, per-axis 0, asym)",
+            "wq"
+        )
     );
     // Slices: p=0 → [(3−1)·0.5, (−1+1)·2] = [1, 0]; p=1 → [(5−1)·0.5, (2+1)·2] = [2, 6].
     assert_eq!(values(&x, &l), vec![1.0, 0.0, 2.0, 6.0]);

@@ -82,7 +82,7 @@ fn trajectory_study_writes_every_output_and_finds_the_strong_relation() {
     // 8 conv + 3 fc layers in each of 6 models.
     assert_eq!(details.lines().count(), 1 + 6 * 11);
     let report: serde_json::Value = serde_json::from_str(&read(&out.join("report.json"))).unwrap();
-    assert_eq!(report["schema_version"], 2);
+    assert_eq!(report["schema_version"], 3);
     assert_eq!(report["complete"], true);
     assert_eq!(report["models"][0]["sha256"].as_str().unwrap().len(), 64);
     assert!(report["study"]["config_sha256"].is_string());

@@ -195,6 +195,8 @@ pub(crate) fn identity(layer: &WeightLayer, slice_id: Option<usize>, dims: &Dims
     if !layer.flags.is_empty() {
         row.set(Column::Flags, layer.flags.join(";"));
     }
+    row.set(Column::Dtype, layer.dtype.as_str());
+    row.set(Column::Origin, layer.origin.as_str());
     row
 }
 

@@ -281,6 +281,12 @@ columns! {
     NearThresholdEvals = "near_threshold_evals": Int, Shape;
     /// How the weight reached the op: folded, dequantized, shared… (tailwatch's own).
     Flags = "flags": Text, Identity;
+    /// The stored type, and for a quantized weight its form: `float`, `int8 (dequantized,
+    /// per-axis 0, sym)`, `int4 (dequantized, block 32, asym)` (schema 3; tailwatch's own).
+    Dtype = "dtype": Text, Identity;
+    /// Where the values come from: `initializer`, `constant_node`, `folded`, `dequantized`…
+    /// (schema 3; tailwatch's own).
+    Origin = "origin": Text, Identity;
 }
 
 impl Column {

@@ -20,7 +20,9 @@ pub use summary::{Counts, SUMMARY_MEANS, SummaryMean};
 /// - 1: first layout.
 /// - 2: one spelling, `analyze`: the timing `analyse_s` is `analyze_s` and a study model's
 ///   status `analysed` is `analyzed`; unknown columns and statuses are refused on reading.
-pub const SCHEMA_VERSION: u32 = 2;
+/// - 3: `details` appends `dtype` and `origin` (the stored form of each weight, e.g.
+///   `int4 (dequantized, block 32, asym)`).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Declares a closed set of names that are written to outputs as fixed strings: the enum, its
 /// string form (`as_str`, `Display`, serde), parsing (`parse`, an error listing the accepted

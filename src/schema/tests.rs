@@ -23,10 +23,14 @@ const SCHEMA_1_COLUMNS: &[&str] = &[
     "fit_failure", "problem", "near_threshold_evals", "flags",
 ];
 
+/// Columns appended since schema 1, in order (schema 3: the stored form and origin of the weight).
+const APPENDED: &[&str] = &["dtype", "origin"];
+
 #[test]
 fn columns_keep_their_names_and_order() {
     let names: Vec<&str> = Column::ALL.iter().map(|c| c.name()).collect();
-    assert_eq!(names, SCHEMA_1_COLUMNS);
+    let want: Vec<&str> = SCHEMA_1_COLUMNS.iter().chain(APPENDED).copied().collect();
+    assert_eq!(names, want);
     for (i, c) in Column::ALL.iter().enumerate() {
         assert_eq!(Column::from_name(c.name()), Some(*c));
         assert_eq!(*c as usize, i, "declaration order is the sort order");
@@ -58,7 +62,9 @@ fn metrics_are_the_numeric_measurements() {
             "detX_reached",
             "fit_failure",
             "problem",
-            "flags"
+            "flags",
+            "dtype",
+            "origin"
         ]
     );
 }

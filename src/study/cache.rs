@@ -11,7 +11,7 @@ use crate::onnx::Limits;
 use crate::options::AnalysisOptions;
 
 /// Bump when the cached layout changes; older entries are then recomputed.
-const CACHE_VERSION: u32 = 2;
+const CACHE_VERSION: u32 = 3;
 
 /// The largest saved analysis read back (a 10⁴-layer model with its ESDs is tens of MB).
 const MAX_ENTRY_BYTES: u64 = 1 << 30;
