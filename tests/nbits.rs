@@ -27,6 +27,16 @@ fn extract(m: &Model) -> Extraction<'_> {
     weights::extract(m, &opts()).unwrap()
 }
 
+/// A model of one MatMulNBits node reading `x`, B, scales `s` and the given extra inputs.
+fn nbits_graph(
+    g: Graph,
+    inputs: &[&str],
+    attrs: Vec<tract_onnx::pb::AttributeProto>,
+) -> ModelProto {
+    g.node_in("com.microsoft", "MatMulNBits", "mm", inputs, &["y"], attrs)
+        .model()
+}
+
 fn nbits(k: i64, n: i64, bits: i64, block: i64) -> Vec<tract_onnx::pb::AttributeProto> {
     vec![
         a_int("K", k),
@@ -50,16 +60,8 @@ fn two_bit_codes_low_bits_first_with_a_padded_last_block_and_packed_zero_points(
         .input("x")
         .init(raw("B", id::UINT8, &[1, 2, 4], bytes))
         .init(f32_raw("s", &[1, 2], &[0.5, 2.0]))
-        .init(u8_raw("zp", &[1, 1], &[1 | 3 << 2]))
-        .node_in(
-            "com.microsoft",
-            "MatMulNBits",
-            "mm",
-            &["x", "B", "s", "zp"],
-            &["y"],
-            nbits(20, 1, 2, 16),
-        );
-    let (_d, m) = load(&g.model());
+        .init(u8_raw("zp", &[1, 1], &[1 | 3 << 2]));
+    let (_d, m) = load(&nbits_graph(g, &["x", "B", "s", "zp"], nbits(20, 1, 2, 16)));
     let x = extract(&m);
     let l = &x.layers[0];
     assert_eq!(
@@ -88,16 +90,8 @@ fn eight_bit_codes_default_zero_point_and_float16_scales_round_to_float16() {
     let g = Graph::new("g")
         .input("x")
         .init(raw("B", id::UINT8, &[1, 1, 16], q.clone()))
-        .init(f16_raw("s", &[1, 1], &[0.1]))
-        .node_in(
-            "com.microsoft",
-            "MatMulNBits",
-            "mm",
-            &["x", "B", "s"],
-            &["y"],
-            nbits(16, 1, 8, 16),
-        );
-    let (_d, m) = load(&g.model());
+        .init(f16_raw("s", &[1, 1], &[0.1]));
+    let (_d, m) = load(&nbits_graph(g, &["x", "B", "s"], nbits(16, 1, 8, 16)));
     let x = extract(&m);
     let w = x.matrix(&x.layers[0]).unwrap().data;
     let s = half::f16::from_f32(0.1).to_f32();
@@ -152,7 +146,7 @@ fn nbits_model(n: usize, k: usize, seed: u64) -> ModelProto {
     let scales: Vec<f32> = (0..n * blocks)
         .map(|_| rng.uniform_in(-0.1, 0.1) as f32)
         .collect();
-    Graph::new("g")
+    let g = Graph::new("g")
         .input("x")
         .init(raw(
             "B",
@@ -160,16 +154,8 @@ fn nbits_model(n: usize, k: usize, seed: u64) -> ModelProto {
             &[n as i64, blocks as i64, 16],
             rng.bytes(n * blocks * 16),
         ))
-        .init(f32_raw("s", &[n as i64, blocks as i64], &scales))
-        .node_in(
-            "com.microsoft",
-            "MatMulNBits",
-            "mm",
-            &["x", "B", "s"],
-            &["y"],
-            nbits(k as i64, n as i64, 4, 32),
-        )
-        .model()
+        .init(f32_raw("s", &[n as i64, blocks as i64], &scales));
+    nbits_graph(g, &["x", "B", "s"], nbits(k as i64, n as i64, 4, 32))
 }
 
 #[test]
@@ -213,16 +199,8 @@ fn nan_scales_and_zero_weights_are_layer_statuses_in_the_band_path_too() {
     let g = Graph::new("g")
         .input("x")
         .init(raw("B", id::UINT8, &[600, 2, 16], vec![0x88; 600 * 32]))
-        .init(f32_raw("s", &[600, 2], &vec![1.0; 1200]))
-        .node_in(
-            "com.microsoft",
-            "MatMulNBits",
-            "mm",
-            &["x", "B", "s"],
-            &["y"],
-            nbits(64, 600, 4, 32),
-        );
-    let (_d, m) = load(&g.model());
+        .init(f32_raw("s", &[600, 2], &vec![1.0; 1200]));
+    let (_d, m) = load(&nbits_graph(g, &["x", "B", "s"], nbits(64, 600, 4, 32)));
     let x = extract(&m);
     let e = x.stream_rows(&x.layers[0], 512, |_, _| {}).unwrap_err();
     assert!(e.to_string().contains("zero"), "{e}");

@@ -471,6 +471,19 @@ fn unsupported<'m>(sc: &mut Scopes<'m>, node: Node<'m>) -> Result<Vec<Candidate<
     Ok(out)
 }
 
+/// An optional input that must be constant when given: `Some(None)` when absent, `Some(Some(e))`
+/// when constant, None when it is computed at run time.
+fn optional_const<'m>(
+    sc: &mut Scopes<'m>,
+    n: &'m NodeProto,
+    i: Option<usize>,
+) -> Result<Option<Option<Arc<Expr<'m>>>>, AttrError> {
+    match i.and_then(|i| input(n, i)) {
+        None => Ok(Some(None)),
+        Some(name) => Ok(sc.resolve(name)?.map(Some)),
+    }
+}
+
 /// Where a MatMulNBits-like node keeps B, scales, zero points and g_idx.
 #[derive(Clone, Copy)]
 struct NBitsSlots {
@@ -540,24 +553,12 @@ fn matmul_nbits<'m>(
             n.op_type
         )));
     };
-    let zp = match at.zp.and_then(|i| input(n, i)) {
-        None => None,
-        Some(z) => match sc.resolve(z)? {
-            Some(e) => Some(e),
-            None => {
-                return Ok(skip(format!(
-                    "{} zero points are computed at run time",
-                    n.op_type
-                )));
-            }
-        },
+    let Some(zp) = optional_const(sc, n, at.zp)? else {
+        let why = format!("{} zero points are computed at run time", n.op_type);
+        return Ok(skip(why));
     };
-    let g_idx = match at.g_idx.and_then(|i| input(n, i)) {
-        None => None,
-        Some(g) => match sc.resolve(g)? {
-            Some(e) => Some(e),
-            None => return Ok(skip(format!("{} g_idx is computed at run time", n.op_type))),
-        },
+    let Some(g_idx) = optional_const(sc, n, at.g_idx)? else {
+        return Ok(skip(format!("{} g_idx is computed at run time", n.op_type)));
     };
     let key_extra = vec![ptr(&Some(scales.clone())), ptr(&zp), ptr(&g_idx)];
     let blocked = Expr::Blocked(Box::new(Blocked {
@@ -616,16 +617,9 @@ fn gather_block_quantized<'m>(
             "GatherBlockQuantized scales are computed at run time".into(),
         )]);
     };
-    let zp = match input(n, 3) {
-        None => None,
-        Some(z) => match sc.resolve(z)? {
-            Some(e) => Some(e),
-            None => {
-                return Ok(vec![skip(
-                    "GatherBlockQuantized zero points are computed at run time".into(),
-                )]);
-            }
-        },
+    let Some(zp) = optional_const(sc, n, Some(3))? else {
+        let why = "GatherBlockQuantized zero points are computed at run time";
+        return Ok(vec![skip(why.into())]);
     };
     let key_extra = vec![ptr(&Some(scales.clone())), ptr(&zp)];
     let expr = Arc::new(Expr::Blocked(Box::new(Blocked {

@@ -6,7 +6,8 @@
 //! - W = (q − zp)·s: the exact integer difference times the scale in float32, rounded once to
 //!   float32 and then to the scales' type (float16 scales: float32 arithmetic, one rounding to
 //!   float16); a zero is +0.0;
-//! - unpacked float zero points (MatMulNBits): q·s − zp·s, each product rounded to float32;
+//! - unpacked float zero points (MatMulNBits): with float32 scales q·s − zp·s, each product
+//!   rounded to float32; with float16 scales (q − zp)·s in float32, rounded once to float16;
 //! - the default zero point is 2^(bits−1) for packed uint8 codes and 0 for int4/uint4 data;
 //! - MatMulNBits `g_idx` (act-order): column k uses the scale and zero point of block g_idx[k],
 //!   computed as q·s − zp·s, and packed zero points are ignored (the default is used).
@@ -202,7 +203,11 @@ impl RowDecoder<'_> {
         match self.zp {
             Zp::Default(z) => self.round((q - *z as f32) * s),
             Zp::Ints(z) => self.round((q - z.get(k).copied().unwrap_or(f64::NAN) as f32) * s),
-            Zp::Floats(z) => self.round(q * s - z.get(k).copied().unwrap_or(f32::NAN) * s),
+            // float32 scales: q·s − zp·s; float16 ones: (q − zp)·s (both as onnxruntime).
+            Zp::Floats(z) if self.out == id::FLOAT => {
+                self.round(q * s - z.get(k).copied().unwrap_or(f32::NAN) * s)
+            }
+            Zp::Floats(z) => self.round((q - z.get(k).copied().unwrap_or(f32::NAN)) * s),
         }
     }
 
@@ -223,10 +228,16 @@ impl RowDecoder<'_> {
                     lut[i] = f64::from((q[i] - z) * s) + 0.0;
                 }
             }
-            Zp::Floats(z) => {
+            Zp::Floats(z) if self.out == id::FLOAT => {
                 let zs = z.get(k).copied().unwrap_or(f32::NAN) * s;
                 for i in 0..16 {
                     lut[i] = f64::from(q[i] * s - zs) + 0.0;
+                }
+            }
+            Zp::Floats(z) => {
+                let z = z.get(k).copied().unwrap_or(f32::NAN);
+                for i in 0..16 {
+                    lut[i] = f64::from((q[i] - z) * s) + 0.0;
                 }
             }
         }
