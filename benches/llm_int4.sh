@@ -212,8 +212,8 @@ if decode:
     print("int4 decoding: " + ", ".join(f"{k} {v}" for k, v in decode.items()) +
           f" (packed bytes {size(by.get('int4_weight', 0))})")
 else:
-    print("int4 decoding rate: TODO — tailwatch reports no int4 decoding time yet (timings.json has "
-          f"{', '.join(timings) or 'no keys'}); then: packed GB / decoding seconds")
+    print("int4 decoding rate: not part of an analyze run (decoding is fused with the Gram "
+          "product); measure it with `cargo bench --bench decode`")
 res = {"shape": man["shape"], "key": man["key"], "cores": int(cores), "arch": arch, "tailwatch": tw,
        "wall_s": wall, "peak_rss_mb": rss_mb, "rows": len(rows), "skipped": len(skipped),
        "skip_reasons": dict(reasons), "matrices": len(mats), "matrices_analysed": len(done),
