@@ -135,7 +135,7 @@ def read_dequantize_linear(q_t, s_t, z_t, attrs):
     return dq_float(q, sb, zb, helper.tensor_dtype_to_np_dtype(out))
 
 
-def read_matmulnbits(B_t, S_t, Z_t, a):
+def read_matmulnbits(B_t, S_t, Z_t, a, G_t=None):
     K, N, bits, bs = a["K"], a["N"], a.get("bits", 4), a["block_size"]
     kb = -(-K // bs)
     blob = bs * bits // 8
@@ -143,6 +143,16 @@ def read_matmulnbits(B_t, S_t, Z_t, a):
     codes = unpack_low_first(B, bits, bs).reshape(N, kb * bs)[:, :K].astype(np.int64)
     s = read_tensor(S_t).reshape(N, kb)
     blk = np.arange(K) // bs
+    if G_t is not None:
+        # g_idx: column k uses block g_idx[k]; ORT's float path q*s - zp*s, packed zero points
+        # ignored (the default 2^(bits-1) instead).
+        blk = read_tensor(G_t).astype(np.int64)
+        if Z_t is not None and Z_t.data_type != TensorProto.UINT8:
+            z = read_tensor(Z_t).reshape(N, kb)
+        else:
+            z = np.full((N, kb), 2.0 ** (bits - 1))
+        s32, z32 = s[:, blk].astype(np.float32), z[:, blk].astype(np.float32)
+        return (codes.astype(np.float32) * s32 - z32 * s32).astype(np_dtype(S_t)).T
     if Z_t is not None and Z_t.data_type != TensorProto.UINT8:
         # unpacked zero points in the scale type: q*s - zp*s, two float32 products, then the difference
         s32, z32 = s[:, blk].astype(np.float32), read_tensor(Z_t).reshape(N, kb)[:, blk].astype(np.float32)
@@ -241,7 +251,8 @@ def check_fixture_weights(root: Path, manifest):
         get = lambda name: consts.get(name) if name else None  # noqa: E731
         kind = w["quant_op"]
         if kind == "MatMulNBits":
-            got = read_matmulnbits(get(node.input[1]), get(node.input[2]), get(w["zero_point_tensor"]), a)
+            g_idx = get(node.input[4]) if len(node.input) > 4 and node.input[4] else None
+            got = read_matmulnbits(get(node.input[1]), get(node.input[2]), get(w["zero_point_tensor"]), a, g_idx)
         elif kind == "GatherBlockQuantized":
             got = read_gbq(get(node.input[0]), get(node.input[2]), get(w["zero_point_tensor"]), a)
         elif kind == "DequantizeLinear":

@@ -495,6 +495,30 @@ def nbits_hand_flat_scales(name):
                       ms=True, doc="MatMulNBits with flat 1-D scales and zero points")
 
 
+def nbits_hand_g_idx(name):
+    """MatMulNBits with g_idx (act-order: the block of each k, shuffled), with float32 and float16
+    unpacked zero points and with packed ones (which onnxruntime ignores beside g_idx)."""
+    r = rng_for(name)
+    nodes, inits, inputs, outputs = [], [], [], []
+    for tag, K, N, bs, dt, packed in (("gidx_f32_zp", 64, 12, 16, F32, False),
+                                      ("gidx_f16_zp", 64, 10, 32, F16, False),
+                                      ("gidx_packed_zp", 96, 8, 32, F32, True)):
+        B, S, kb = nbits_inputs(r, K, N, 4, bs, dt)
+        if packed:
+            Z = pack_bits(r.integers(3, 13, size=(N, kb)), 4)
+        else:
+            Z = (r.random((N, kb)) * 15).astype(dt)
+        g = r.permutation(np.arange(K) // bs).astype(np.int32)
+        inits += [tensor(f"{tag}.B", B), tensor(f"{tag}.scales", S), tensor(f"{tag}.zero_points", Z),
+                  tensor(f"{tag}.g_idx", g)]
+        nodes.append(mnb_node(tag, K, N, 4, bs, [f"x_{tag}", f"{tag}.B", f"{tag}.scales",
+                                                 f"{tag}.zero_points", f"{tag}.g_idx"]))
+        inputs.append(vi(f"x_{tag}", dt, ["batch", K]))
+        outputs.append(vi(f"y_{tag}", dt, ["batch", N]))
+    return make_model(nodes, inputs, outputs, inits, 21, 10, ms=True,
+                      doc="MatMulNBits with g_idx (act-order) and float or packed zero points")
+
+
 def gbq_branches(name, branches, doc):
     """branch = (tag, data, scales, zero_points or None, attrs, output dtype, logical dim)."""
     nodes, inits, outputs = [], [], []
@@ -627,6 +651,8 @@ FIXTURES = [
      "MatMulNBits with unpacked zero points in the scale type (float32 / float16), non-integer values"),
     ("nbits_hand_flat_scales", "hand-made (onnx.helper)", nbits_hand_flat_scales,
      "MatMulNBits with 1-D scales [N*k_blocks] and 1-D packed zero points"),
+    ("nbits_hand_g_idx", "hand-made (onnx.helper)", nbits_hand_g_idx,
+     "MatMulNBits with g_idx (act-order), float32/float16 float zero points and packed ones"),
     ("gbq_hand_uint8", "hand-made (onnx.helper)", gbq_hand_uint8,
      "GatherBlockQuantized over uint8 data with bits 8 / 4 / 2 (default zero point 2^(bits-1))"),
     ("gbq_hand_float8_float4", "hand-made (onnx.helper)", gbq_hand_float8_float4,
