@@ -185,6 +185,12 @@ fn describe_names_every_weight_of_every_fixture_and_its_form() {
             "{fixture} {stored}: {} lacks {want}",
             l.dtype
         );
+        if w["g_idx_tensor"].is_string() {
+            assert!(
+                l.flags.iter().any(|f| f == "act_order(g_idx)"),
+                "{fixture} {stored}"
+            );
+        }
         let asym = w["symmetric"].as_str() == Some("asymmetric");
         if op == "MatMulNBits" || op == "GatherBlockQuantized" {
             let zp = if asym { "asym)" } else { "sym)" };

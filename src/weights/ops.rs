@@ -561,6 +561,11 @@ fn matmul_nbits<'m>(
         return Ok(skip(format!("{} g_idx is computed at run time", n.op_type)));
     };
     let key_extra = vec![ptr(&Some(scales.clone())), ptr(&zp), ptr(&g_idx)];
+    let flags = if g_idx.is_some() {
+        vec!["act_order(g_idx)".to_string()]
+    } else {
+        vec![]
+    };
     let blocked = Expr::Blocked(Box::new(Blocked {
         form: Form::NBits {
             k,
@@ -582,7 +587,7 @@ fn matmul_nbits<'m>(
             expr: Arc::new(Expr::SwapLast2(Arc::new(blocked))),
             layout: Layout::Stacked { rows: None },
             kind: Some(LayerKind::Dense),
-            flags: vec![],
+            flags,
             bn: None,
             key_extra,
         }),
