@@ -252,3 +252,82 @@ fn contrib_ops_without_a_decoder_are_reported_not_dropped() {
         x.skipped
     );
 }
+
+#[test]
+fn a_block_size_that_overflows_the_sizes_is_malformed_not_a_panic() {
+    // bits 8, block 2^61: blob = block·bits/8 overflows; B [N, 1, 0] has no payload at all.
+    let g = Graph::new("g")
+        .input("x")
+        .init(raw("B", id::UINT8, &[64, 1, 0], vec![]))
+        .init(f32_raw("s", &[64], &[1.0; 64]));
+    let (_d, m) = load(&nbits_graph(g, &["x", "B", "s"], nbits(64, 64, 8, 1 << 61)));
+    let x = extract(&m);
+    let e = x.matrix(&x.layers[0]).unwrap_err();
+    assert!(e.to_string().contains("too large"), "{e}");
+}
+
+#[test]
+fn a_rank_3_table_blocked_on_its_middle_axis_is_decoded_whole() {
+    // [1, V, D] with quantize_axis 1: not the last axis, so not decoded in bands.
+    let (v, d) = (64, 32);
+    let mut rng = TestRng::new(9);
+    let g = Graph::new("g")
+        .input("i")
+        .init(raw("t", 22, &[1, v, d], rng.bytes((v * d / 2) as usize)))
+        .init(f32_raw(
+            "s",
+            &[1, v / 16, d],
+            &vec![0.5; (v / 16 * d) as usize],
+        ))
+        .node_in(
+            "com.microsoft",
+            "GatherBlockQuantized",
+            "gbq",
+            &["t", "i", "s"],
+            &["y"],
+            vec![a_int("block_size", 16), a_int("quantize_axis", 1)],
+        );
+    let (_d, m) = load(&g.model());
+    let x = extract(&m);
+    let l = &x.layers[0];
+    assert!(x.streamable(l).is_none());
+    assert!(x.matrix(l).is_ok());
+}
+
+#[test]
+fn one_dimensional_weights_of_known_undecoded_ops_and_odd_gathers_are_reported() {
+    let g = Graph::new("g")
+        .input("x")
+        .init(raw("B", id::UINT8, &[512], vec![7; 512]))
+        .init(f32_raw("absmax", &[16], &[1.0; 16]))
+        .node_in(
+            "com.microsoft",
+            "MatMulBnb4",
+            "bnb",
+            &["x", "B", "absmax"],
+            &["y"],
+            vec![],
+        );
+    let (_d, m) = load(&g.model());
+    let x = extract(&m);
+    let s = x.skipped.iter().find(|s| s.name == "B").unwrap();
+    assert!(s.detail.contains("MatMulBnb4"), "{}", s.detail);
+    // GatherBlockQuantized on another axis than 0: skipped with the reason.
+    let g = Graph::new("g")
+        .input("i")
+        .init(raw("t", 22, &[4, 32], vec![0x11; 64]))
+        .init(f32_raw("s", &[4, 2], &[1.0; 8]))
+        .node_in(
+            "com.microsoft",
+            "GatherBlockQuantized",
+            "gbq",
+            &["t", "i", "s"],
+            &["y"],
+            vec![a_int("block_size", 16), a_int("gather_axis", 1)],
+        );
+    let (_d, m) = load(&g.model());
+    let x = extract(&m);
+    assert!(x.layers.is_empty());
+    let s = x.skipped.iter().find(|s| s.name == "t").unwrap();
+    assert!(s.detail.contains("gather_axis 1"), "{}", s.detail);
+}

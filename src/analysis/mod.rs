@@ -379,7 +379,12 @@ fn prepare_streamed<'e>(
     par: Par,
 ) -> PreparedLayer<'e> {
     let budget = ex.model().limits().layer_memory_budget;
-    let bytes = (2 * spectra::GRAM_BAND_ROWS * s.cols + s.cols * s.cols) as u64 * 8;
+    let (band, cols) = (spectra::GRAM_BAND_ROWS as u64, s.cols as u64);
+    let bytes = (2 * band)
+        .checked_mul(cols)
+        .and_then(|b| b.checked_add(cols.checked_mul(cols)?))
+        .and_then(|b| b.checked_mul(8))
+        .unwrap_or(u64::MAX);
     if bytes > budget {
         let problem = weights::LayerProblem::OverBudget { bytes, budget };
         return PreparedLayer::Done(problem_row(

@@ -95,9 +95,10 @@ impl Extraction<'_> {
         let Expr::Blocked(b) = stored_expr(&r.expr) else {
             return None;
         };
+        let rank = layer.stored_shape.len() as i64;
         let last_axis = match b.form {
             nbits::Form::NBits { .. } => true,
-            nbits::Form::Gather { axis, .. } => axis == -1 || axis == 1,
+            nbits::Form::Gather { axis, .. } => rank > 0 && (axis == -1 || axis == rank - 1),
         };
         let stored = if matches!(r.expr.as_ref(), Expr::SwapLast2(_)) {
             (layer.view.cols, layer.view.rows)

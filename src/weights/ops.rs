@@ -7,7 +7,7 @@ use tract_onnx::pb::NodeProto;
 
 use super::LayerKind;
 use super::fold::nbits::{Blocked, Form};
-use super::fold::{Expr, LeafSrc};
+use super::fold::{ConstValue, Expr, LeafSrc};
 use super::scope::{Resolved, Scopes, is_onnx_domain};
 use super::view::Layout;
 use crate::onnx::attr::{AttrError, Node};
@@ -132,9 +132,15 @@ pub fn candidates<'m>(
             let Some(e) = sc.resolve(name)? else {
                 return Ok(vec![]);
             };
+            let mut flags = vec![];
             let (expr, key_extra) = match gathered_dequant(sc, n, &e)? {
-                Some((x, keys)) => (x, keys),
-                None => (e.clone(), vec![]),
+                Gathered::Dequantized(x, keys) => (x, keys),
+                Gathered::Plain => (e.clone(), vec![]),
+                Gathered::NotFolded(why) => {
+                    // Analysed as stored, and said so (§5.1).
+                    flags.push(format!("raw_integers({why})"));
+                    (e.clone(), vec![])
+                }
             };
             vec![Candidate {
                 slot: 0,
@@ -144,7 +150,7 @@ pub fn candidates<'m>(
                     expr,
                     layout: dense,
                     kind: Some(LayerKind::Embedding),
-                    flags: vec![],
+                    flags,
                     bn: None,
                     key_extra,
                 }),
@@ -267,8 +273,15 @@ pub fn candidates<'m>(
     })
 }
 
-/// A weight expression with its extra identity keys (`Plan::key_extra`).
-type Keyed<'m> = (Arc<Expr<'m>>, Vec<usize>);
+/// What follows a gathered table.
+enum Gathered<'m> {
+    /// `DequantizeLinear` with constant parameters: the dequantised table and its identity keys.
+    Dequantized(Arc<Expr<'m>>, Vec<usize>),
+    /// No `DequantizeLinear` reads the gathered rows.
+    Plain,
+    /// A `DequantizeLinear` whose parameters cannot be moved onto the table: why.
+    NotFolded(&'static str),
+}
 
 /// An integer table gathered then dequantised (`Gather → DequantizeLinear`, what
 /// `quantize_dynamic` writes for embeddings, §5.1): the table dequantised with the
@@ -278,43 +291,43 @@ fn gathered_dequant<'m>(
     sc: &mut Scopes<'m>,
     gather: &'m NodeProto,
     table: &Arc<Expr<'m>>,
-) -> Result<Option<Keyed<'m>>, AttrError> {
+) -> Result<Gathered<'m>, AttrError> {
     let Some(out) = gather.output.first() else {
-        return Ok(None);
+        return Ok(Gathered::Plain);
     };
     let readers: Vec<Node<'m>> = sc
         .frames
         .last()
         .and_then(|f| f.readers.get(out.as_str()).cloned())
         .unwrap_or_default();
-    let [dq] = readers.as_slice() else {
-        return Ok(None);
+    let dq = match readers.as_slice() {
+        [dq] if dq.op_type == "DequantizeLinear" && is_onnx_domain(dq.proto) => *dq,
+        _ => return Ok(Gathered::Plain),
     };
-    if dq.op_type != "DequantizeLinear" || !is_onnx_domain(dq.proto) {
-        return Ok(None);
-    }
     if dq.get_or("block_size", 0i64)? != 0 {
-        return Ok(None);
+        return Ok(Gathered::NotFolded("blocked DequantizeLinear after Gather"));
     }
     let axis = dq.get_or("axis", 1i64)?;
     let Some(scale) = resolve(sc, dq.proto, 1)? else {
-        return Ok(None);
+        return Ok(Gathered::NotFolded("run-time scale"));
     };
-    let zp = match input(dq.proto, 2) {
-        Some(z) => match sc.resolve(z)? {
-            Some(e) => Some(e),
-            None => return Ok(None),
-        },
-        None => None,
+    let Some(zp) = optional_const(sc, dq.proto, Some(2))? else {
+        return Ok(Gathered::NotFolded("run-time zero point"));
     };
     let per_tensor = match scale.as_ref() {
-        Expr::Leaf(l) => l
-            .dims()
-            .is_some_and(|d| d.iter().all(|&x| x == 1) || d.is_empty()),
+        Expr::Leaf(l) => match &l.src {
+            LeafSrc::ConstAttr(_, ConstValue::Float(_)) => true,
+            _ => l
+                .dims()
+                .is_some_and(|d| d.iter().all(|&x| x == 1) || d.is_empty()),
+        },
         _ => false,
     };
+    // Per axis, the axis must be the gathered rows' last, the table's columns: −1 for sure.
     if !per_tensor && axis != -1 {
-        return Ok(None);
+        return Ok(Gathered::NotFolded(
+            "per-axis scale on an axis other than -1",
+        ));
     }
     let keys = vec![ptr(&Some(scale.clone())), ptr(&zp)];
     let x = Expr::Dequant {
@@ -323,9 +336,9 @@ fn gathered_dequant<'m>(
         zp,
         axis: -1,
         op: "DequantizeLinear",
-        node: *dq,
+        node: dq,
     };
-    Ok(Some((Arc::new(x), keys)))
+    Ok(Gathered::Dequantized(Arc::new(x), keys))
 }
 
 /// Contrib ops known to carry weights in an encoding tailwatch does not decode, with why: their
@@ -443,16 +456,21 @@ fn unsupported<'m>(sc: &mut Scopes<'m>, node: Node<'m>) -> Result<Vec<Candidate<
             continue;
         }
         let Some(e) = sc.resolve(name)? else { continue };
-        let big = match e.as_ref() {
-            Expr::Leaf(l) => l.dims().is_some_and(|d| {
-                d.len() >= 2
-                    && d.iter()
-                        .try_fold(1u64, |a, &x| a.checked_mul(u64::try_from(x).ok()?))
-                        .is_some_and(|c| c >= UNKNOWN_WEIGHT_MIN)
-            }),
-            _ => false,
+        let numel = |d: &[i64]| {
+            d.iter()
+                .try_fold(1u64, |a, &x| a.checked_mul(u64::try_from(x).ok()?))
         };
-        if !big {
+        // A known weight-carrying op: every constant input that is not a scalar (their weights
+        // may be 1-D packed blobs). Another op: matrix-sized constants. A folded constant
+        // (dequantised, transposed…) is a weight either way.
+        let weight_like = match e.as_ref() {
+            Expr::Leaf(l) => l.dims().is_some_and(|d| match known {
+                Some(_) => numel(d).is_some_and(|c| c > 1),
+                None => d.len() >= 2 && numel(d).is_some_and(|c| c >= UNKNOWN_WEIGHT_MIN),
+            }),
+            _ => true,
+        };
+        if !weight_like {
             continue;
         }
         let why = match known {
@@ -605,9 +623,6 @@ fn gather_block_quantized<'m>(
     let axis = node.get_or("quantize_axis", 1i64)?;
     let block = node.get_or("block_size", 128i64)?;
     let bits = node.get_or("bits", 4i64)?;
-    if resolve(sc, n, 1)?.is_some() || gather_axis != 0 {
-        return Ok(vec![]);
-    }
     let name = input(n, 0).unwrap_or("").to_string();
     let Some(q) = resolve(sc, n, 0)? else {
         return Ok(vec![]);
@@ -617,6 +632,21 @@ fn gather_block_quantized<'m>(
         input: name.clone(),
         outcome: Outcome::Skip(SkipReason::UnsupportedOp, why),
     };
+    if resolve(sc, n, 1)?.is_some() {
+        return Ok(vec![Candidate {
+            slot: 0,
+            input: name.clone(),
+            outcome: Outcome::Skip(
+                SkipReason::ConstantExpression,
+                "GatherBlockQuantized with constant indices".into(),
+            ),
+        }]);
+    }
+    if gather_axis != 0 {
+        let why =
+            format!("GatherBlockQuantized with gather_axis {gather_axis} is not an embedding");
+        return Ok(vec![skip(why)]);
+    }
     let Some(scales) = resolve(sc, n, 2)? else {
         return Ok(vec![skip(
             "GatherBlockQuantized scales are computed at run time".into(),

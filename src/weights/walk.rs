@@ -282,6 +282,11 @@ impl<'m> Walker<'_, 'm> {
             Expr::SwapLast2(x) if ops::static_rank(x).is_some_and(|r| r >= 2) => x.as_ref(),
             e => e,
         };
+        // A block-quantised weight is never a synthetic constant worth the f64 copy of the layer
+        // (an int4 lm_head's would be 4 GB); an all-zero one is refused when it is decoded.
+        if matches!(leaf, Expr::Blocked(_)) {
+            return false;
+        }
         if let Expr::Leaf(Leaf {
             src: LeafSrc::Init(t) | LeafSrc::ConstTensor(t),
             ..

@@ -283,7 +283,7 @@ impl<'a> Eval<'a> {
                 zp,
                 axis,
                 node,
-                ..
+                op,
             } => {
                 let x = self.eval(x)?;
                 let scale = match scale {
@@ -294,8 +294,16 @@ impl<'a> Eval<'a> {
                     Some(z) => Some(self.eval(z)?),
                     None => None,
                 };
-                dequant(x, scale.as_ref(), zp.as_ref(), &quant::Params::exact(*axis))
-                    .map_err(|e| in_node(e, node))
+                // A DequantizeLinear moved onto a gathered table keeps its rounding (§5.1).
+                let p = quant::Params {
+                    output: (*op == "DequantizeLinear").then(|| {
+                        scale
+                            .as_ref()
+                            .map_or(crate::onnx::dtype::id::FLOAT, |s| s.dtype)
+                    }),
+                    ..quant::Params::exact(*axis)
+                };
+                dequant(x, scale.as_ref(), zp.as_ref(), &p).map_err(|e| in_node(e, node))
             }
             Expr::Blocked(b) => nbits::eval(self, b).map_err(|e| in_node(e, &b.node)),
             Expr::SwapLast2(x) => {

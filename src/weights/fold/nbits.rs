@@ -368,6 +368,7 @@ pub fn shape(b: &Blocked<'_>, q_shape: &[usize], q_dtype: i32) -> Result<Vec<usi
 pub fn eval(ev: &mut Eval<'_>, b: &Blocked<'_>) -> Result<Dense, TensorError> {
     let (qs, qd) = q_meta(ev, b)?;
     let shape = shape(b, &qs, qd)?;
+    ev.numel(&shape)?;
     if let Form::Gather { axis, .. } = b.form
         && last_axis(axis, shape.len())? != shape.len().saturating_sub(1)
     {
@@ -454,7 +455,17 @@ pub fn with_rows<R>(
     let scales = scales(ev, b)?;
     let (q_shape, q_dtype) = q_meta(ev, b)?;
     let geo = geometry(b, &q_shape, q_dtype)?;
-    ev.numel(&[geo.rows, geo.cols])?;
+    // The element limit only: a band-by-band caller never holds the f64 copy, so the memory
+    // budget is the caller's (`eval` checks it for the whole matrix).
+    let elements = (geo.rows as u64).saturating_mul(geo.cols as u64);
+    if elements > ev.model.limits().max_elements {
+        return mal(format!(
+            "{} × {} values exceed the element limit {}",
+            geo.rows,
+            geo.cols,
+            ev.model.limits().max_elements
+        ));
+    }
     let blocks = if geo.block == 0 {
         1
     } else {
@@ -488,7 +499,11 @@ pub fn with_rows<R>(
         (None, z) => z,
     };
     let (bits, table) = code_table(q_dtype, geo.bits)?;
-    let need_bytes = (geo.rows as u64 * geo.stride as u64 * u64::from(bits)).div_ceil(8);
+    let need_bytes = (geo.rows as u64)
+        .checked_mul(geo.stride as u64)
+        .and_then(|c| c.checked_mul(u64::from(bits)))
+        .map(|b| b.div_ceil(8))
+        .ok_or_else(|| TensorError::Malformed("quantised data size overflows".into()))?;
     with_code_bytes(ev, &b.q, |bytes| {
         if bytes.len() as u64 != need_bytes {
             return mal(format!(
@@ -559,7 +574,11 @@ fn geometry(b: &Blocked<'_>, q_shape: &[usize], q_dtype: i32) -> Result<Geometry
                 return mal(format!("B is {}, not uint8", dtype::name(q_dtype)));
             }
             let k_blocks = k.div_ceil(block);
-            let blob = block * pb as usize / 8;
+            let blob = block.checked_mul(pb as usize).map(|b| b / 8);
+            let stride = k_blocks.checked_mul(block);
+            let (Some(blob), Some(stride)) = (blob, stride) else {
+                return mal(format!("block_size {block} is too large for K = {k}"));
+            };
             let want = [n, k_blocks, blob];
             if q_shape != want {
                 return mal(format!(
@@ -570,7 +589,7 @@ fn geometry(b: &Blocked<'_>, q_shape: &[usize], q_dtype: i32) -> Result<Geometry
             Ok(Geometry {
                 rows: n,
                 cols: k,
-                stride: k_blocks * block,
+                stride,
                 block,
                 bits,
                 zp_default: f64::from(1u32 << (pb - 1)),
@@ -584,6 +603,12 @@ fn geometry(b: &Blocked<'_>, q_shape: &[usize], q_dtype: i32) -> Result<Geometry
             };
             let bits = match q_dtype {
                 id::UINT8 => bits,
+                id::INT4 | id::UINT4 if bits != 4 => {
+                    return mal(format!(
+                        "bits {bits} with {} data (it must be 4)",
+                        dtype::name(q_dtype)
+                    ));
+                }
                 t => i64::from(code_table(t, bits)?.0),
             };
             let block = block_size(block, float_codes(q_dtype))?;
@@ -607,9 +632,10 @@ fn zero_points(z: &Dense, g: &Geometry, blocks: usize, q_dtype: i32) -> Result<Z
     let n = g.rows * blocks;
     let bits = u32::try_from(g.bits).unwrap_or(8);
     if dtype::is_float(z.dtype) {
-        // Float zero points exist only beside packed uint8 codes (MatMulNBits).
-        if q_dtype != id::UINT8 {
-            return mal("float zero points need packed uint8 codes");
+        // Float zero points exist only beside packed uint8 codes (MatMulNBits), and
+        // onnxruntime refuses them with 8-bit codes.
+        if q_dtype != id::UINT8 || bits >= 8 {
+            return mal("float zero points need packed 2- or 4-bit uint8 codes");
         }
         if z.data.len() != n {
             return mal(format!(
@@ -623,7 +649,7 @@ fn zero_points(z: &Dense, g: &Geometry, blocks: usize, q_dtype: i32) -> Result<Z
         }
         return Ok(Zp::Floats(z.data.iter().map(|&v| v as f32).collect()));
     }
-    let v: Vec<f64> = if z.dtype == id::UINT8 && bits < 8 {
+    let v: Vec<f64> = if z.dtype == id::UINT8 && q_dtype == id::UINT8 && bits < 8 {
         let per = (8 / bits) as usize;
         let row_bytes = blocks.div_ceil(per);
         if z.data.len() != g.rows * row_bytes {
@@ -699,8 +725,18 @@ fn gather_any_axis(
         0.0
     };
     let zp = match &b.zp {
+        Some(_) if float_codes(q_dtype) => {
+            return mal("float8/float4 data takes no zero points");
+        }
         Some(z) => {
             let z = ev.eval(z)?;
+            if z.dtype != q_dtype {
+                return mal(format!(
+                    "zero points are {}, the data {}",
+                    dtype::name(z.dtype),
+                    dtype::name(q_dtype)
+                ));
+            }
             if z.dtype == id::UINT8 && code_bits < 8 {
                 // Packed along the last axis like the data.
                 let per = (8 / code_bits) as usize;
