@@ -37,6 +37,19 @@ fn nbits_graph(
         .model()
 }
 
+/// A model of one GatherBlockQuantized node reading table `t`, indices `i` and scales `s`.
+fn gbq_graph(g: Graph, attrs: Vec<tract_onnx::pb::AttributeProto>) -> ModelProto {
+    g.node_in(
+        "com.microsoft",
+        "GatherBlockQuantized",
+        "gbq",
+        &["t", "i", "s"],
+        &["y"],
+        attrs,
+    )
+    .model()
+}
+
 fn nbits(k: i64, n: i64, bits: i64, block: i64) -> Vec<tract_onnx::pb::AttributeProto> {
     vec![
         a_int("K", k),
@@ -278,16 +291,11 @@ fn a_rank_3_table_blocked_on_its_middle_axis_is_decoded_whole() {
             "s",
             &[1, v / 16, d],
             &vec![0.5; (v / 16 * d) as usize],
-        ))
-        .node_in(
-            "com.microsoft",
-            "GatherBlockQuantized",
-            "gbq",
-            &["t", "i", "s"],
-            &["y"],
-            vec![a_int("block_size", 16), a_int("quantize_axis", 1)],
-        );
-    let (_d, m) = load(&g.model());
+        ));
+    let (_d, m) = load(&gbq_graph(
+        g,
+        vec![a_int("block_size", 16), a_int("quantize_axis", 1)],
+    ));
     let x = extract(&m);
     let l = &x.layers[0];
     assert!(x.streamable(l).is_none());
@@ -316,16 +324,11 @@ fn one_dimensional_weights_of_known_undecoded_ops_and_odd_gathers_are_reported()
     let g = Graph::new("g")
         .input("i")
         .init(raw("t", 22, &[4, 32], vec![0x11; 64]))
-        .init(f32_raw("s", &[4, 2], &[1.0; 8]))
-        .node_in(
-            "com.microsoft",
-            "GatherBlockQuantized",
-            "gbq",
-            &["t", "i", "s"],
-            &["y"],
-            vec![a_int("block_size", 16), a_int("gather_axis", 1)],
-        );
-    let (_d, m) = load(&g.model());
+        .init(f32_raw("s", &[4, 2], &[1.0; 8]));
+    let (_d, m) = load(&gbq_graph(
+        g,
+        vec![a_int("block_size", 16), a_int("gather_axis", 1)],
+    ));
     let x = extract(&m);
     assert!(x.layers.is_empty());
     let s = x.skipped.iter().find(|s| s.name == "t").unwrap();
