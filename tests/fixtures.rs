@@ -324,19 +324,11 @@ fn lstm_style_gate_reordering_folds() {
 #[test]
 fn qdq_per_axis_dequantises() {
     // W_q int8 [2,1,1,2], scale [0.5, 2], zp [1, -1], axis 0.
-    let g = Graph::new("g")
-        .input("x")
-        .init(i8_raw("wq", &[2, 1, 1, 2], &[3, 5, -1, 2]))
-        .init(f32_raw("s", &[2], &[0.5, 2.0]))
-        .init(i8_raw("zp", &[2], &[1, -1]))
-        .node_with(
-            "DequantizeLinear",
-            "dq",
-            &["wq", "s", "zp"],
-            &["w"],
-            vec![a_int("axis", 0)],
-        )
-        .node("Conv", "conv", &["x", "w"], &["y"]);
+    let g = qdq_conv(
+        i8_raw("wq", &[2, 1, 1, 2], &[3, 5, -1, 2]),
+        f32_raw("s", &[2], &[0.5, 2.0]),
+        i8_raw("zp", &[2], &[1, -1]),
+    );
     let (_d, m) = load(&g.model());
     let x = extract(&m, &[]);
     let l = one(&x);

@@ -142,6 +142,20 @@ fn every_fixture_weight_matches_onnxruntime_to_one_float32_ulp() {
         let a = analyses
             .entry(fixture.to_string())
             .or_insert_with(|| analysis::analyze_file(&path, &opts()).unwrap());
+        // The details row carries the stored form and origin `describe` gives.
+        let row = (a.rows.iter())
+            .find(|r| r.text(Column::Name) == Some(stored))
+            .unwrap_or_else(|| panic!("{fixture} {stored}: no details row"));
+        assert_eq!(
+            row.text(Column::Dtype),
+            Some(l.dtype.as_str()),
+            "{fixture} {stored}"
+        );
+        assert_eq!(
+            row.text(Column::Origin),
+            Some("dequantized"),
+            "{fixture} {stored}"
+        );
         let key = l.layer_id.to_string();
         let Some(esd) = a.esd.iter().find(|e| e.key == key) else {
             let why = a.skipped.iter().find(|s| s.name == stored);

@@ -169,3 +169,35 @@ fn all_equal_agrees_with_decoding_then_comparing() {
     assert!(!all_equal(id::FLOAT, Bytes::plain(&big), big.len() / 4).unwrap());
     assert!(all_equal(id::FLOAT, Bytes::plain(&[0; 7]), 2).is_err());
 }
+
+#[test]
+fn narrow_types_decode_their_special_codes_and_pack_low_bits_first() {
+    let one = |dtype: i32, b: u8| decode(dtype, Bytes::plain(&[b]), 1, Order::Stored).unwrap()[0];
+    // float8 E4M3FN: 0x7F is NaN, 0x7E the largest finite (448), 0x01 the smallest subnormal.
+    assert!(one(id::FLOAT8E4M3FN, 0x7F).is_nan());
+    assert_eq!(one(id::FLOAT8E4M3FN, 0x7E), 448.0);
+    assert_eq!(one(id::FLOAT8E4M3FN, 0x01), 2f64.powi(-9));
+    assert_eq!(one(id::FLOAT8E4M3FN, 0xB8), -1.0);
+    // FNUZ: 0x80 (the negative zero) is NaN, bias 8.
+    assert!(one(id::FLOAT8E4M3FNUZ, 0x80).is_nan());
+    assert_eq!(one(id::FLOAT8E4M3FNUZ, 0x40), 1.0);
+    // E5M2: IEEE-like infinities; FNUZ bias 16.
+    assert_eq!(one(id::FLOAT8E5M2, 0x7C), f64::INFINITY);
+    assert!(one(id::FLOAT8E5M2, 0x7D).is_nan());
+    assert_eq!(one(id::FLOAT8E5M2, 0x3C), 1.0);
+    assert_eq!(one(id::FLOAT8E5M2FNUZ, 0x40), 1.0);
+    assert!(one(id::FLOAT8E5M2FNUZ, 0x80).is_nan());
+    // E8M0: 2^(e − 127), 0xFF NaN.
+    assert_eq!(one(id::FLOAT8E8M0, 127), 1.0);
+    assert_eq!(one(id::FLOAT8E8M0, 130), 8.0);
+    assert!(one(id::FLOAT8E8M0, 0xFF).is_nan());
+    // Two codes a byte, low nibble first; an odd count ignores the last high nibble.
+    let int4 = decode(id::INT4, Bytes::plain(&[0x9F, 0x07]), 3, Order::Stored).unwrap();
+    assert_eq!(int4, vec![-1.0, -7.0, 7.0]);
+    let fp4 = decode(id::FLOAT4E2M1, Bytes::plain(&[0x7A]), 2, Order::Stored).unwrap();
+    assert_eq!(fp4, vec![-1.0, 6.0]);
+    let int2 = decode(id::INT2, Bytes::plain(&[0b11_10_01_00]), 4, Order::Stored).unwrap();
+    assert_eq!(int2, vec![0.0, 1.0, -2.0, -1.0]);
+    // The payload must hold exactly ⌈count·bits/8⌉ bytes.
+    assert!(decode(id::INT4, Bytes::plain(&[0, 0]), 5, Order::Stored).is_err());
+}

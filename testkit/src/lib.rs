@@ -45,13 +45,23 @@ pub fn raw(name: &str, dtype: i32, dims: &[i64], bytes: Vec<u8>) -> TensorProto 
     }
 }
 
-pub fn f32_raw(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
+/// A tensor of `dtype` with `raw_data` from each value's little-endian bytes.
+fn le_raw<T: Copy, const W: usize>(
+    name: &str,
+    dtype: i32,
+    dims: &[i64],
+    v: &[T],
+    bytes: fn(T) -> [u8; W],
+) -> TensorProto {
     raw(
         name,
-        id::FLOAT,
+        dtype,
         dims,
-        v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        v.iter().flat_map(|&x| bytes(x)).collect(),
     )
+}
+pub fn f32_raw(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
+    le_raw(name, id::FLOAT, dims, v, f32::to_le_bytes)
 }
 pub fn f32_typed(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
     TensorProto {
@@ -60,12 +70,7 @@ pub fn f32_typed(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
     }
 }
 pub fn f64_raw(name: &str, dims: &[i64], v: &[f64]) -> TensorProto {
-    raw(
-        name,
-        id::DOUBLE,
-        dims,
-        v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-    )
+    le_raw(name, id::DOUBLE, dims, v, f64::to_le_bytes)
 }
 pub fn f64_typed(name: &str, dims: &[i64], v: &[f64]) -> TensorProto {
     TensorProto {
@@ -73,9 +78,27 @@ pub fn f64_typed(name: &str, dims: &[i64], v: &[f64]) -> TensorProto {
         ..raw(name, id::DOUBLE, dims, vec![])
     }
 }
+/// `x → Conv(DequantizeLinear(wq, s, zp; axis 0)) → y`: the QDQ pattern of a per-channel int8
+/// conv (onnx-weights.md §5.1), with the tensors named `wq`, `s` and `zp`.
+pub fn qdq_conv(wq: TensorProto, s: TensorProto, zp: TensorProto) -> Graph {
+    Graph::new("g")
+        .input("x")
+        .init(wq)
+        .init(s)
+        .init(zp)
+        .node_with(
+            "DequantizeLinear",
+            "dq",
+            &["wq", "s", "zp"],
+            &["w"],
+            vec![a_int("axis", 0)],
+        )
+        .node("Conv", "conv", &["x", "w"], &["y"])
+}
+
 /// A 16-bit float tensor from the bit patterns `bits` gives for each value (f16 or bf16).
 fn half_raw(name: &str, dtype: i32, dims: &[i64], v: &[f32], bits: fn(f32) -> u16) -> TensorProto {
-    let b = v.iter().flat_map(|x| bits(*x).to_le_bytes()).collect();
+    let b = v.iter().flat_map(|&x| bits(x).to_le_bytes()).collect();
     raw(name, dtype, dims, b)
 }
 /// The same in the typed field: one bit pattern per `int32_data` entry.
@@ -536,20 +559,12 @@ pub fn seed_models() -> Vec<(&'static str, ModelProto)> {
         ),
         (
             "qdq_conv",
-            Graph::new("g")
-                .input("x")
-                .init(i8_raw("wq", &[4, 2, 3, 3], &[3; 72]))
-                .init(f32_raw("s", &[4], &[0.1, 0.2, 0.3, 0.4]))
-                .init(i8_raw("zp", &[4], &[0, 1, 0, -1]))
-                .node_with(
-                    "DequantizeLinear",
-                    "dq",
-                    &["wq", "s", "zp"],
-                    &["w"],
-                    vec![a_int("axis", 0)],
-                )
-                .node("Conv", "conv", &["x", "w"], &["y"])
-                .model(),
+            qdq_conv(
+                i8_raw("wq", &[4, 2, 3, 3], &[3; 72]),
+                f32_raw("s", &[4], &[0.1, 0.2, 0.3, 0.4]),
+                i8_raw("zp", &[4], &[0, 1, 0, -1]),
+            )
+            .model(),
         ),
         (
             "if_subgraph_constant",

@@ -186,64 +186,41 @@ impl RowDecoder<'_> {
     }
 
     fn round(&self, v: f32) -> f64 {
-        // + 0.0 turns −0 into +0, as onnxruntime's kernels give.
-        let y = f64::from(v) + 0.0;
-        if self.out == id::FLOAT {
-            y
-        } else {
-            dtype::round_to(self.out, y)
+        // + 0.0 turns −0 into +0, as onnxruntime's MatMulNBits gives.
+        quant::to_output(v, self.out) + 0.0
+    }
+
+    /// The zero point of block `k`, and whether the product is split (q·s − zp·s): float zero
+    /// points beside float32 scales; float16 ones give (q − zp)·s (both as onnxruntime).
+    #[inline]
+    fn zp_at(&self, k: usize) -> (f32, bool) {
+        match self.zp {
+            Zp::Default(z) => (*z as f32, false),
+            Zp::Ints(z) => (z.get(k).copied().unwrap_or(f64::NAN) as f32, false),
+            Zp::Floats(z) => (z.get(k).copied().unwrap_or(f32::NAN), self.out == id::FLOAT),
         }
     }
 
-    /// The value of code `i` (of row `r`'s stream) in block `k` (row-major over rows × blocks).
+    /// The value of code value `q` in block `k` (row-major over rows × blocks).
     #[inline]
     fn value(&self, q: f64, k: usize) -> f64 {
         let s = self.scales.get(k).copied().unwrap_or(f64::NAN) as f32;
-        let q = q as f32;
-        match self.zp {
-            Zp::Default(z) => self.round((q - *z as f32) * s),
-            Zp::Ints(z) => self.round((q - z.get(k).copied().unwrap_or(f64::NAN) as f32) * s),
-            // float32 scales: q·s − zp·s; float16 ones: (q − zp)·s (both as onnxruntime).
-            Zp::Floats(z) if self.out == id::FLOAT => {
-                self.round(q * s - z.get(k).copied().unwrap_or(f32::NAN) * s)
-            }
-            Zp::Floats(z) => self.round((q - z.get(k).copied().unwrap_or(f32::NAN)) * s),
-        }
+        let (z, split) = self.zp_at(k);
+        self.round(quant::product(q as f32, z, s, split))
     }
 
-    /// The values of every code of block `k`: the same arithmetic as `value`, with the branches
-    /// taken once per block.
+    /// The values of every code of block `k`, as `value` gives them, with the zero point looked
+    /// up once: fixed-size loops over the code values as f32, which the compiler vectorises.
     fn fill_lut(&self, lut: &mut [f64; 16], k: usize) {
         let s = self.scales.get(k).copied().unwrap_or(f64::NAN) as f32;
-        // Fixed-size loops over the code values as f32: the compiler vectorises them.
+        let (z, split) = self.zp_at(k);
         let q = &self.q16;
-        match self.zp {
-            Zp::Default(_) | Zp::Ints(_) => {
-                let z = match self.zp {
-                    Zp::Ints(z) => z.get(k).copied().unwrap_or(f64::NAN),
-                    Zp::Default(z) => *z,
-                    Zp::Floats(_) => f64::NAN,
-                } as f32;
-                for i in 0..16 {
-                    lut[i] = f64::from((q[i] - z) * s) + 0.0;
-                }
-            }
-            Zp::Floats(z) if self.out == id::FLOAT => {
-                let zs = z.get(k).copied().unwrap_or(f32::NAN) * s;
-                for i in 0..16 {
-                    lut[i] = f64::from(q[i] * s - zs) + 0.0;
-                }
-            }
-            Zp::Floats(z) => {
-                let z = z.get(k).copied().unwrap_or(f32::NAN);
-                for i in 0..16 {
-                    lut[i] = f64::from((q[i] - z) * s) + 0.0;
-                }
-            }
+        for i in 0..16 {
+            lut[i] = f64::from(quant::product(q[i], z, s, split)) + 0.0;
         }
         if self.out != id::FLOAT {
             for v in lut.iter_mut() {
-                *v = dtype::round_to(self.out, *v);
+                *v = quant::to_output(*v as f32, self.out) + 0.0;
             }
         }
     }

@@ -90,6 +90,24 @@ fn dequantize_linear(_: &mut Eval<'_>, c: &Call<'_>, mut v: Inputs) -> Result<De
     dequant(x, Some(&s), zp.as_ref(), &params)
 }
 
+/// The float32 product onnxruntime's dequantising kernels compute (§5.1, §5.5): (q − zp)·s, or
+/// q·s − zp·s when `split` (MatMulNBits' float zero points beside float32 scales).
+#[inline(always)]
+pub(super) fn product(q: f32, z: f32, s: f32, split: bool) -> f32 {
+    if split { q * s - z * s } else { (q - z) * s }
+}
+
+/// A float32 result in the output type: itself, or rounded once to float16/bfloat16.
+#[inline]
+pub(super) fn to_output(v: f32, out: i32) -> f64 {
+    let y = f64::from(v);
+    if out == id::FLOAT {
+        y
+    } else {
+        dtype::round_to(out, y)
+    }
+}
+
 /// How (x − zp)·scale is laid out and rounded.
 #[derive(Clone, Copy, Debug)]
 pub struct Params {
@@ -195,21 +213,10 @@ pub fn dequant(
         };
         d.data.get(k).copied().unwrap_or(f64::NAN)
     };
-    let round = |v: f64| match p.output {
-        None => v,
-        Some(out) => {
-            let y = dtype::round_to(id::FLOAT, v);
-            if out == id::FLOAT {
-                y
-            } else {
-                dtype::round_to(out, y)
-            }
-        }
-    };
-    let widen = |d: f64| match p.output {
-        // float(x − zp): the integer difference converted to float32 first.
-        Some(_) => d as f32 as f64,
-        None => d,
+    let value = |q: f64, z: f64, s: f64| match p.output {
+        None => (q - z) * s,
+        // float(x − zp): the exact difference converted to float32 first.
+        Some(out) => to_output(product((q - z) as f32, 0.0, s as f32, false), out),
     };
     let mut data = Vec::with_capacity(x.data.len());
     let mut values = x.data.iter();
@@ -219,7 +226,7 @@ pub fn dequant(
                 let q = values.next().copied().unwrap_or(f64::NAN);
                 let s = at(scale, s_spread, o, c, j, 1.0);
                 let z = at(zp, z_spread, o, c, j, 0.0);
-                data.push(round(widen(q - z) * s));
+                data.push(value(q, z, s));
             }
         }
     }
