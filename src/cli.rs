@@ -265,11 +265,12 @@ fn analyze(a: &AnalyzeArgs) -> Result<()> {
     report::analysis::write(&out, &analysis, preset.name(), a.save_esd)?;
     let s = &analysis.summary;
     eprintln!(
-        "{}: {} layers, {} rows ({} skipped, {} fit failed); alpha {} alpha_weighted {} log_spectral_norm {} → {}",
+        "{}: {} layers, {} rows ({} skipped, {} not analyzed, {} fit failed); alpha {} alpha_weighted {} log_spectral_norm {} → {}",
         a.model.display(),
         s.counts.n_layers,
         s.counts.n_rows,
         s.counts.n_skipped,
+        s.counts.n_invalid,
         s.counts.n_fit_failed,
         show(s.get(Column::Alpha)),
         show(s.get(Column::AlphaWeighted)),
