@@ -62,6 +62,10 @@ struct GateArgs {
     /// Write the verdict as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Write the verdict as Markdown (under 1 MiB, failing rules and layers first), for a CI
+    /// step summary or a merge-request comment.
+    #[arg(long)]
+    summary_md: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -283,7 +287,7 @@ fn analyze(a: &AnalyzeArgs) -> Result<()> {
 /// Judge the model; the verdict files are written whenever the gate file could be read, so a
 /// CI job always finds a report, and an error is never a pass.
 fn gate(a: &GateArgs) -> Result<ExitCode> {
-    use tailwatch::gate::{self, BaselineSource, Verdict, junit, verdict};
+    use tailwatch::gate::{self, BaselineSource, Verdict, junit, summary_md, verdict};
     let g = gate::Gate::load(&a.gate)?;
     let baseline = match (&a.baseline, &a.baseline_report) {
         (Some(p), _) => Some(BaselineSource::Model(p.clone())),
@@ -306,6 +310,9 @@ fn gate(a: &GateArgs) -> Result<ExitCode> {
             .map_err(|e| Error::Evaluation(format!("cannot serialise the verdict: {e}")))?;
         text.push('\n');
         write_file(p, text.as_bytes())?;
+    }
+    if let Some(p) = &a.summary_md {
+        write_file(p, summary_md::to_markdown(&v).as_bytes())?;
     }
     print!("{}", verdict::human(&v));
     for e in &v.errors {

@@ -13,7 +13,8 @@
 //! [`onnx`] (load a model safely) → [`weights`] (find weight layers, build their matrices) →
 //! [`spectra`] (eigenvalues of WᵀW) → [`fits`] (power law, Marchenko–Pastur) → [`metrics`]
 //! (per-layer columns and model summaries) → [`stats`] (correlation with reported errors across a
-//! study) → [`report`] (CSV, JSON, Markdown, HTML) and [`gate`] (a release verdict); [`describe`]
+//! study) → [`report`] (CSV, JSON, Markdown, HTML) and [`gate`] (a release verdict, which can
+//! [`compare`] a model with its baseline layer by layer); [`describe`]
 //! lists the weight layers without spectra.
 //! [`analysis`] runs the per-model stages, [`study`] a family of models. [`options`] holds the
 //! analysis options and presets, [`schema`] the declared columns, statuses and summary layout of
@@ -78,6 +79,7 @@
 //! ```
 
 pub mod analysis;
+pub mod compare;
 pub mod describe;
 pub mod error;
 pub mod fits;

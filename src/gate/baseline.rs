@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::analysis::{self, ModelAnalysis};
+use crate::analysis::{self, ModelAnalysis, RowEsd};
 use crate::error::{Error, Result};
 use crate::metrics::row::Row;
 use crate::options::AnalysisOptions;
@@ -39,6 +39,11 @@ pub struct Evidence {
     pub summary: BTreeMap<String, Option<f64>>,
     /// Weight layers not analyzed (size filter and the like), informational.
     pub n_skipped: usize,
+    /// The model file, when the evidence is a fresh analysis (a report has no weights to
+    /// compare).
+    pub file: Option<PathBuf>,
+    /// The rows' eigenvalues (empty for a report).
+    pub esd: Vec<RowEsd>,
 }
 
 impl Evidence {
@@ -51,6 +56,8 @@ impl Evidence {
             rows: a.rows.clone(),
             summary: summary_map(&summary_json(&a.summary)),
             n_skipped: a.skipped.len(),
+            file: Some(PathBuf::from(&a.model.file)),
+            esd: a.esd.clone(),
         }
     }
 
@@ -113,6 +120,8 @@ pub fn read_report(path: &Path) -> Result<Evidence> {
         rows: r.layers,
         summary: summary_map(&r.summary),
         n_skipped: r.skipped.len(),
+        file: None,
+        esd: Vec::new(),
     })
 }
 

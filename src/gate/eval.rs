@@ -6,59 +6,145 @@
 //! limit against a baseline value of 0, and a layer rule left with no layer to judge. A layer or
 //! model without a value for the metric (a failed fit) fails the rule: no evidence is no pass.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::baseline::{self, BaselineSource, Evidence};
-use super::metrics::{layer_value, row_key, summary_value};
+use super::metrics::{layer_value, summary_value};
 use super::rules::{Allowance, Bounds, Change, Check, Gate, Rule, RuleKind, Warned};
 use super::verdict::{Finding, RuleOutcome, Status, Subject, Verdict, show};
 use crate::analysis;
+use crate::compare::{
+    Comparison, LayerComparison, LayerMetric, Matching, ModelMetric, Side, compare_models,
+    match_rows, row_key,
+};
 use crate::error::{Error, Result, display_name};
 use crate::fits::Warning;
 use crate::metrics::row::Row;
+use crate::onnx::Limits;
 use crate::schema::{Column, RowStatus};
 
 /// Analyze `model` (and load the baseline) with the gate's options, then judge every rule.
 /// Errors are inputs that could not be read or analyzed at all.
 pub fn run(gate: &Gate, model: &Path, baseline: Option<&BaselineSource>) -> Result<Verdict> {
-    if gate.needs_baseline() && baseline.is_none() {
-        let names: Vec<&str> = gate
-            .rules
-            .iter()
-            .filter(|r| r.kind.uses_baseline())
+    let names = |f: fn(&RuleKind) -> bool| -> String {
+        let v: Vec<&str> = (gate.rules.iter())
+            .filter(|r| f(&r.kind))
             .map(|r| r.name.as_str())
             .collect();
+        v.join(", ")
+    };
+    if gate.needs_baseline() && baseline.is_none() {
         return Err(Error::Evaluation(format!(
             "rule(s) {} compare with a baseline: give --baseline MODEL.onnx or --baseline-report analysis.json",
-            names.join(", ")
+            names(RuleKind::uses_baseline)
         )));
+    }
+    if gate.needs_weights()
+        && let Some(BaselineSource::Report(p)) = baseline
+    {
+        return Err(Error::config(
+            p,
+            format!(
+                "rule(s) {} compare the weights with the baseline's, and a report holds no \
+                 weights: give --baseline MODEL.onnx",
+                names(RuleKind::uses_weights)
+            ),
+        ));
     }
     let base = baseline
         .map(|b| baseline::load(b, &gate.options))
         .transpose()?;
     let cand = Evidence::from_analysis(&analysis::analyze_file(model, &gate.options)?);
-    Ok(evaluate(gate, &cand, base.as_ref()))
+    let comparison = match &base {
+        Some(b) if gate.needs_weights() => compared(gate, &cand, b)?,
+        _ => None,
+    };
+    Ok(evaluate_with(
+        gate,
+        &cand,
+        base.as_ref(),
+        comparison.as_ref(),
+    ))
 }
 
-/// Judge every rule of `gate` on `cand`, comparing with `base` where rules ask for it.
+/// The layer-by-layer comparison of the weights, when the layers match (a mismatch is reported
+/// by `evaluate_with`).
+fn compared(gate: &Gate, cand: &Evidence, base: &Evidence) -> Result<Option<Comparison>> {
+    let (Some(cf), Some(bf), Ok(m)) = (&cand.file, &base.file, match_rows(&cand.rows, &base.rows))
+    else {
+        return Ok(None);
+    };
+    let (cs, bs) = (side(cf, cand), side(bf, base));
+    let c = compare_models(cs, bs, &m, &gate.options, &Limits::default())?;
+    Ok(Some(c))
+}
+
+fn side<'a>(file: &'a Path, ev: &'a Evidence) -> Side<'a> {
+    Side {
+        path: file,
+        rows: &ev.rows,
+        esd: &ev.esd,
+    }
+}
+
+/// Judge every rule of `gate` on `cand`, comparing with `base` where rules ask for it. Rules
+/// that compare weights (`compare`, `compare_layer`) need [`evaluate_with`].
 pub fn evaluate(gate: &Gate, cand: &Evidence, base: Option<&Evidence>) -> Verdict {
-    let covers_nan = gate
-        .rules
-        .iter()
-        .any(|r| r.kind == RuleKind::Check(Check::FiniteWeights));
-    let mut errors = unanalyzed(cand, "model", covers_nan);
+    evaluate_with(gate, cand, base, None)
+}
+
+/// What the rules judge: the model, the matched baseline and the weight comparison.
+struct Context<'a> {
+    cand: &'a Evidence,
+    base: Option<(&'a Evidence, Matching)>,
+    comparison: Option<&'a Comparison>,
+}
+
+/// As [`evaluate`], with the comparison of the weights (`compare::compare_models`).
+pub fn evaluate_with(
+    gate: &Gate,
+    cand: &Evidence,
+    base: Option<&Evidence>,
+    comparison: Option<&Comparison>,
+) -> Verdict {
+    let checked = gate.checked_statuses();
+    let mut errors = unanalyzed(cand, "model", &checked);
+    let mut warnings = Vec::new();
     let matched = match base {
         Some(b) if gate.needs_baseline() => {
-            let mut e = unanalyzed(b, "baseline", false);
-            e.extend(match_layers(cand, b).err().unwrap_or_default());
+            let mut e = unanalyzed(b, "baseline", &[]);
+            let m = match_rows(&cand.rows, &b.rows)
+                .map_err(|v| e.extend(v))
+                .ok();
+            warnings.extend(m.as_ref().and_then(|m| m.warning.clone()));
             let ok = e.is_empty();
             errors.extend(e);
-            ok.then_some(b)
+            m.filter(|_| ok).map(|m| (b, m))
         }
         _ => None,
     };
-    let rules: Vec<RuleOutcome> = gate.rules.iter().map(|r| judge(r, cand, matched)).collect();
+    let comparison = comparison.filter(|_| matched.is_some());
+    if gate.needs_weights() && matched.is_some() && comparison.is_none() {
+        errors.push(
+            "the weights were not compared with the baseline's: compare rules need --baseline \
+             MODEL.onnx"
+                .into(),
+        );
+    }
+    for l in comparison.iter().flat_map(|c| &c.layers) {
+        if let Some(p) = &l.problem {
+            errors.push(format!(
+                "layer {} could not be compared with the baseline's: {p}",
+                display_name(&l.layer)
+            ));
+        }
+    }
+    let ctx = Context {
+        cand,
+        base: matched,
+        comparison,
+    };
+    let rules: Vec<RuleOutcome> = gate.rules.iter().map(|r| judge(r, &ctx)).collect();
     let status = Verdict::conclude(&rules, &errors);
     Verdict {
         gate: gate.file.display().to_string(),
@@ -74,16 +160,18 @@ pub fn evaluate(gate: &Gate, cand: &Evidence, base: Option<&Evidence>) -> Verdic
         status,
         rules,
         errors,
+        warnings,
+        comparison: comparison.cloned(),
         n_rows: cand.rows.len(),
         n_skipped: cand.n_skipped,
     }
 }
 
-/// Rows that should have been analyzed but were not; NaN/Inf rows are left to the
-/// `finite_weights` check when the gate has one.
-fn unanalyzed(ev: &Evidence, what: &str, covers_nan: bool) -> Vec<String> {
+/// Rows that should have been analyzed but were not; rows of a status a check of the gate
+/// judges (NaN/Inf, all zeros) are left to that check.
+fn unanalyzed(ev: &Evidence, what: &str, checked: &[RowStatus]) -> Vec<String> {
     ev.problem_rows()
-        .filter(|r| !(covers_nan && r.status() == Some(RowStatus::InvalidValues)))
+        .filter(|r| !r.status().is_some_and(|s| checked.contains(&s)))
         .map(|r| {
             format!(
                 "{what} layer {} could not be analyzed ({}): {}",
@@ -93,62 +181,6 @@ fn unanalyzed(ev: &Evidence, what: &str, covers_nan: bool) -> Vec<String> {
             )
         })
         .collect()
-}
-
-/// Rows by key; duplicate keys make matching ambiguous.
-fn by_key(ev: &Evidence) -> std::result::Result<BTreeMap<String, &Row>, String> {
-    let mut m = BTreeMap::new();
-    for r in &ev.rows {
-        let k = row_key(r);
-        if m.insert(k.clone(), r).is_some() {
-            return Err(format!(
-                "{}: two rows named {}; layers cannot be matched by name",
-                ev.source,
-                display_name(&k)
-            ));
-        }
-    }
-    Ok(m)
-}
-
-/// The model and the baseline must have the same layers (by weight name and slice).
-fn match_layers(cand: &Evidence, base: &Evidence) -> std::result::Result<(), Vec<String>> {
-    let (c, b) = match (by_key(cand), by_key(base)) {
-        (Ok(c), Ok(b)) => (c, b),
-        (c, b) => return Err([c.err(), b.err()].into_iter().flatten().collect()),
-    };
-    let list = |v: &[String]| {
-        v.iter()
-            .map(|k| display_name(k))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    // Listed in each file's layer order, as people read them.
-    let absent = |from: &Evidence, other: &BTreeMap<String, &Row>| -> Vec<String> {
-        from.rows
-            .iter()
-            .map(row_key)
-            .filter(|k| !other.contains_key(k))
-            .collect()
-    };
-    let missing = absent(cand, &b);
-    let extra = absent(base, &c);
-    let mut e = Vec::new();
-    if !missing.is_empty() {
-        e.push(format!(
-            "{} layer(s) of the model are missing from the baseline: {}",
-            missing.len(),
-            list(&missing)
-        ));
-    }
-    if !extra.is_empty() {
-        e.push(format!(
-            "{} baseline layer(s) are missing from the model: {}",
-            extra.len(),
-            list(&extra)
-        ));
-    }
-    if e.is_empty() { Ok(()) } else { Err(e) }
 }
 
 fn outcome(rule: &Rule, requirement: String) -> RuleOutcome {
@@ -166,7 +198,9 @@ fn outcome(rule: &Rule, requirement: String) -> RuleOutcome {
     }
 }
 
-fn judge(rule: &Rule, cand: &Evidence, base: Option<&Evidence>) -> RuleOutcome {
+fn judge(rule: &Rule, ctx: &Context<'_>) -> RuleOutcome {
+    let cand = ctx.cand;
+    let base = ctx.base.as_ref();
     match &rule.kind {
         RuleKind::Layer {
             metric,
@@ -176,13 +210,23 @@ fn judge(rule: &Rule, cand: &Evidence, base: Option<&Evidence>) -> RuleOutcome {
         } => judge_layers(rule, cand, metric, bounds, allowance, *min_evals),
         RuleKind::Warned { warned, allowance } => judge_warned(rule, cand, *warned, allowance),
         RuleKind::Summary { metric, bounds } => judge_summary(rule, cand, metric, bounds),
-        RuleKind::Baseline { metric, change } => judge_baseline(rule, cand, base, metric, change),
+        RuleKind::Baseline { metric, change } => {
+            judge_baseline(rule, cand, base.map(|b| b.0), metric, change)
+        }
         RuleKind::BaselineLayer {
             metric,
             change,
             allowance,
         } => judge_baseline_layers(rule, cand, base, metric, change, allowance),
-        RuleKind::Check(Check::FiniteWeights) => judge_finite(rule, cand),
+        RuleKind::Compare { metric, bounds } => {
+            judge_compare(rule, ctx.comparison, *metric, bounds)
+        }
+        RuleKind::CompareLayer {
+            metric,
+            bounds,
+            allowance,
+        } => judge_compare_layers(rule, ctx.comparison, *metric, bounds, allowance),
+        RuleKind::Check(c) => judge_check(rule, cand, *c),
     }
 }
 
@@ -403,7 +447,7 @@ fn judge_baseline(
 fn judge_baseline_layers(
     rule: &Rule,
     cand: &Evidence,
-    base: Option<&Evidence>,
+    base: Option<&(&Evidence, Matching)>,
     metric: &str,
     change: &Change,
     allowance: &Allowance,
@@ -416,35 +460,37 @@ fn judge_baseline_layers(
             allowance.describe()
         ),
     );
-    let Some(base) = base else {
-        return no_baseline(o);
-    };
-    let Ok(base_rows) = by_key(base) else {
+    let Some((base, matching)) = base else {
         return no_baseline(o);
     };
     let mut failing = Vec::new();
     let mut unusable = Vec::new();
-    let judged: Vec<&Row> = cand.analyzed_rows().collect();
-    for r in &judged {
-        let key = row_key(r);
-        let b = base_rows.get(&key).and_then(|br| layer_value(br, metric));
+    let mut judged = 0;
+    for &(i, j) in &matching.pairs {
+        let (r, br) = (&cand.rows[i], &base.rows[j]);
+        if !r.is_analyzed() {
+            continue;
+        }
+        judged += 1;
+        let key = display_name(&row_key(r));
+        let b = layer_value(br, metric);
         let v = layer_value(r, metric);
         let Some(b) = b.filter(|b| !(change.needs_nonzero_baseline() && *b == 0.0)) else {
-            unusable.push(display_name(&key));
+            unusable.push(key);
             continue;
         };
         let allowed = change.bounds(b);
         match v {
             Some(x) if allowed.contains(x) => {}
             Some(x) => failing.push(Finding {
-                layer: display_name(&key),
+                layer: key,
                 value: Some(x),
                 baseline: Some(b),
                 excess: Some(allowed.excess(x)),
                 why: change_text(metric, x, b),
             }),
             None => failing.push(Finding {
-                layer: display_name(&key),
+                layer: key,
                 value: None,
                 baseline: Some(b),
                 excess: None,
@@ -453,7 +499,7 @@ fn judge_baseline_layers(
         }
     }
     if !unusable.is_empty() {
-        o.judged = Some(judged.len());
+        o.judged = Some(judged);
         o.message = format!(
             "the baseline has no usable {metric} value for {} layer(s): {}",
             unusable.len(),
@@ -461,14 +507,103 @@ fn judge_baseline_layers(
         );
         return o;
     }
-    conclude_layers(o, failing, judged.len(), allowance, "moved too far")
+    conclude_layers(o, failing, judged, allowance, "moved too far")
 }
 
-fn judge_finite(rule: &Rule, cand: &Evidence) -> RuleOutcome {
-    let mut o = outcome(rule, "no weight holds NaN or Inf".into());
+fn no_comparison(mut o: RuleOutcome) -> RuleOutcome {
+    o.message = "not evaluated: the weights were not compared with a baseline (see errors)".into();
+    o
+}
+
+fn judge_compare(
+    rule: &Rule,
+    comparison: Option<&Comparison>,
+    metric: ModelMetric,
+    bounds: &Bounds,
+) -> RuleOutcome {
+    let name = metric.name();
+    let mut o = outcome(
+        rule,
+        format!("{name} against the baseline {}", bounds.describe()),
+    );
+    let Some(c) = comparison else {
+        return no_comparison(o);
+    };
+    let v = c.get(metric);
+    o.value = v;
+    match v {
+        Some(x) if bounds.contains(x) => {
+            o.status = Status::Pass;
+            o.message = format!("{name} {} {}", show(v), bounds.describe());
+        }
+        Some(x) => {
+            o.status = Status::Fail;
+            o.message = out_of_bounds(name, x, bounds);
+        }
+        None => {
+            o.status = Status::Fail;
+            o.message = format!("no {name} value: no compared layer produced one");
+        }
+    }
+    o
+}
+
+fn judge_compare_layers(
+    rule: &Rule,
+    comparison: Option<&Comparison>,
+    metric: LayerMetric,
+    bounds: &Bounds,
+    allowance: &Allowance,
+) -> RuleOutcome {
+    let name = metric.name();
+    let o = outcome(
+        rule,
+        format!(
+            "{name} against the baseline {} on every layer; {}",
+            bounds.describe(),
+            allowance.describe()
+        ),
+    );
+    let Some(c) = comparison else {
+        return no_comparison(o);
+    };
+    let judged: Vec<&LayerComparison> = c.layers.iter().filter(|l| l.problem.is_none()).collect();
+    let renamed = |l: &LayerComparison| {
+        if l.layer == l.baseline_layer {
+            String::new()
+        } else {
+            format!(" (baseline layer {})", display_name(&l.baseline_layer))
+        }
+    };
+    let failing = judged
+        .iter()
+        .filter_map(|l| match l.get(metric) {
+            Some(v) if bounds.contains(v) => None,
+            Some(v) => Some(Finding {
+                layer: display_name(&l.layer),
+                value: Some(v),
+                baseline: None,
+                excess: Some(bounds.excess(v)),
+                why: format!("{}{}", out_of_bounds(name, v, bounds), renamed(l)),
+            }),
+            None => Some(Finding {
+                layer: display_name(&l.layer),
+                value: None,
+                baseline: None,
+                excess: None,
+                why: format!("no {name} value (k = {}){}", l.metrics.k, renamed(l)),
+            }),
+        })
+        .collect();
+    let what = format!("outside {}", bounds.describe());
+    conclude_layers(o, failing, judged.len(), allowance, &what)
+}
+
+fn judge_check(rule: &Rule, cand: &Evidence, check: Check) -> RuleOutcome {
+    let mut o = outcome(rule, check.requirement().into());
     let failing: Vec<Finding> = cand
         .problem_rows()
-        .filter(|r| r.status() == Some(RowStatus::InvalidValues))
+        .filter(|r| r.status() == Some(check.status()))
         .map(|r| Finding {
             layer: display_name(&row_key(r)),
             value: None,
@@ -483,11 +618,11 @@ fn judge_finite(rule: &Rule, cand: &Evidence) -> RuleOutcome {
     } else {
         Status::Fail
     };
-    o.message = format!(
-        "{} of {} layer(s) hold NaN/Inf weights",
-        failing.len(),
-        cand.rows.len()
-    );
+    let what = match check {
+        Check::FiniteWeights => "hold NaN/Inf weights",
+        Check::NonzeroWeights => "are all zeros",
+    };
+    o.message = format!("{} of {} layer(s) {what}", failing.len(), cand.rows.len());
     o.failing = failing;
     o
 }

@@ -119,16 +119,6 @@ pub fn summary_value(ev: &Evidence, metric: &str) -> Option<f64> {
     v.filter(|x| x.is_finite())
 }
 
-/// How a row is named in messages and matched against a baseline: the weight name, plus the
-/// slice in sliced mode.
-pub fn row_key(row: &Row) -> String {
-    let name = row.text(Column::Name).unwrap_or("?");
-    match row.num(Column::SliceId) {
-        Some(s) => format!("{name}:{s}"),
-        None => name.to_string(),
-    }
-}
-
 #[cfg(test)]
 #[path = "metrics_tests.rs"]
 mod tests;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::compare::row_key;
 use crate::schema::Column;
 
 #[test]

@@ -8,12 +8,15 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::metrics;
+use crate::compare::{LayerMetric, ModelMetric};
 use crate::error::{Error, Result};
 use crate::fits::Warning;
 use crate::options::{AnalysisOptions, AnalysisOverrides, Preset};
+use crate::schema::RowStatus;
 
 /// A rule as written: one flat record; exactly one of the kind keys
-/// (`layer`, `warned`, `summary`, `baseline`, `baseline_layer`, `check`) is set.
+/// (`layer`, `warned`, `summary`, `baseline`, `baseline_layer`, `compare`, `compare_layer`,
+/// `check`) is set.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
@@ -30,6 +33,10 @@ pub struct RuleSpec {
     pub baseline: Option<String>,
     #[serde(default)]
     pub baseline_layer: Option<String>,
+    #[serde(default)]
+    pub compare: Option<String>,
+    #[serde(default)]
+    pub compare_layer: Option<String>,
     #[serde(default)]
     pub check: Option<Check>,
     #[serde(default)]
@@ -87,6 +94,33 @@ impl Warned {
 pub enum Check {
     /// No weight layer holds NaN or ±Inf.
     FiniteWeights,
+    /// No weight layer is all zeros.
+    NonzeroWeights,
+}
+
+impl Check {
+    /// The row status of the layers this check fails (rows the gate would otherwise count as
+    /// not analyzable, an error).
+    pub fn status(self) -> RowStatus {
+        match self {
+            Check::FiniteWeights => RowStatus::InvalidValues,
+            Check::NonzeroWeights => RowStatus::Degenerate,
+        }
+    }
+    /// The check as the gate file names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::FiniteWeights => "finite_weights",
+            Check::NonzeroWeights => "nonzero_weights",
+        }
+    }
+    /// What it demands, in words.
+    pub fn requirement(self) -> &'static str {
+        match self {
+            Check::FiniteWeights => "no weight holds NaN or Inf",
+            Check::NonzeroWeights => "no weight is all zeros",
+        }
+    }
 }
 
 /// A closed range; either end may be open.
@@ -245,6 +279,23 @@ pub enum RuleKind {
         /// How many matched layers may move further.
         allowance: Allowance,
     },
+    /// A model-level comparison metric with the baseline (`compare::ModelMetric`) within bounds.
+    Compare {
+        /// The metric judged.
+        metric: ModelMetric,
+        /// The range it must lie in.
+        bounds: Bounds,
+    },
+    /// Every compared layer's comparison metric (`compare::LayerMetric`) within bounds, up to the
+    /// allowance.
+    CompareLayer {
+        /// The metric judged.
+        metric: LayerMetric,
+        /// The range it must lie in.
+        bounds: Bounds,
+        /// How many compared layers may fail.
+        allowance: Allowance,
+    },
     /// A whole-model check.
     Check(Check),
 }
@@ -258,6 +309,8 @@ impl RuleKind {
             RuleKind::Summary { .. } => "summary",
             RuleKind::Baseline { .. } => "baseline",
             RuleKind::BaselineLayer { .. } => "baseline_layer",
+            RuleKind::Compare { .. } => "compare",
+            RuleKind::CompareLayer { .. } => "compare_layer",
             RuleKind::Check(_) => "check",
         }
     }
@@ -268,6 +321,8 @@ impl RuleKind {
             | RuleKind::Summary { metric, .. }
             | RuleKind::Baseline { metric, .. }
             | RuleKind::BaselineLayer { metric, .. } => Some(metric),
+            RuleKind::Compare { metric, .. } => Some(metric.name()),
+            RuleKind::CompareLayer { metric, .. } => Some(metric.name()),
             RuleKind::Warned { .. } | RuleKind::Check(_) => None,
         }
     }
@@ -276,6 +331,14 @@ impl RuleKind {
         matches!(
             self,
             RuleKind::Baseline { .. } | RuleKind::BaselineLayer { .. }
+        ) || self.uses_weights()
+    }
+    /// Whether the rule compares the weights themselves, which needs the baseline model (a
+    /// report holds no weights).
+    pub(crate) fn uses_weights(&self) -> bool {
+        matches!(
+            self,
+            RuleKind::Compare { .. } | RuleKind::CompareLayer { .. }
         )
     }
 }
@@ -374,6 +437,21 @@ impl Gate {
     pub(crate) fn needs_baseline(&self) -> bool {
         self.rules.iter().any(|r| r.kind.uses_baseline())
     }
+
+    /// Whether any rule compares the weights with the baseline's.
+    pub(crate) fn needs_weights(&self) -> bool {
+        self.rules.iter().any(|r| r.kind.uses_weights())
+    }
+
+    /// The row statuses that a check of this gate judges (a fail) instead of an error.
+    pub(crate) fn checked_statuses(&self) -> Vec<RowStatus> {
+        (self.rules.iter())
+            .filter_map(|r| match r.kind {
+                RuleKind::Check(c) => Some(c.status()),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// The typed rule, or why the record is not one.
@@ -385,11 +463,15 @@ fn typed(r: &RuleSpec, opts: &AnalysisOptions) -> std::result::Result<Rule, Stri
         r.summary.is_some(),
         r.baseline.is_some(),
         r.baseline_layer.is_some(),
+        r.compare.is_some(),
+        r.compare_layer.is_some(),
         r.check.is_some(),
     ];
     if kinds.iter().filter(|k| **k).count() != 1 {
         return Err(
-            "give exactly one of layer, warned, summary, baseline, baseline_layer, check".into(),
+            "give exactly one of layer, warned, summary, baseline, baseline_layer, \
+                    compare, compare_layer, check"
+                .into(),
         );
     }
     let bounds = Bounds {
@@ -454,6 +536,31 @@ fn typed(r: &RuleSpec, opts: &AnalysisOptions) -> std::result::Result<Rule, Stri
             change,
             allowance,
         }
+    } else if let Some(m) = &r.compare {
+        used.only(true, false, false, false)?;
+        need_bounds(&bounds)?;
+        RuleKind::Compare {
+            metric: ModelMetric::from_name(m).ok_or_else(|| {
+                format!(
+                    "unknown compare metric {m:?}; compare metrics: {}",
+                    names(ModelMetric::ALL.iter().map(|m| m.name()))
+                )
+            })?,
+            bounds,
+        }
+    } else if let Some(m) = &r.compare_layer {
+        used.only(true, true, false, false)?;
+        need_bounds(&bounds)?;
+        RuleKind::CompareLayer {
+            metric: LayerMetric::from_name(m).ok_or_else(|| {
+                format!(
+                    "unknown compare_layer metric {m:?}; compare_layer metrics: {}",
+                    names(LayerMetric::ALL.iter().map(|m| m.name()))
+                )
+            })?,
+            bounds,
+            allowance,
+        }
     } else if let Some(c) = r.check {
         used.only(false, false, false, false)?;
         RuleKind::Check(c)
@@ -501,6 +608,10 @@ impl Used {
             None => Ok(()),
         }
     }
+}
+
+fn names(v: impl Iterator<Item = &'static str>) -> String {
+    v.collect::<Vec<_>>().join(", ")
 }
 
 fn need_bounds(b: &Bounds) -> std::result::Result<(), String> {

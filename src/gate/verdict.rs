@@ -4,11 +4,13 @@
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 
+use crate::compare::Comparison;
 use crate::error::{EXIT_GATE_FAILED, EXIT_INPUT};
 use crate::report::analysis::tool_info;
 
 /// Version of the verdict JSON layout; bump on any incompatible change.
-pub const VERDICT_SCHEMA_VERSION: u32 = 1;
+/// 2: `warnings`, `comparison`, and the `compare` / `compare_layer` rule kinds.
+pub const VERDICT_SCHEMA_VERSION: u32 = 2;
 
 /// The status of a rule or of a whole verdict, ordered from best to worst.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -104,6 +106,11 @@ pub struct Verdict {
     pub rules: Vec<RuleOutcome>,
     /// Problems that stopped (part of) the evaluation: each makes the status `error`.
     pub errors: Vec<String>,
+    /// Things the reader should know that do not change the status, e.g. layers matched to the
+    /// baseline by position because their names differ.
+    pub warnings: Vec<String>,
+    /// The layer-by-layer comparison with the baseline, when a rule compared weights.
+    pub comparison: Option<Comparison>,
     /// Rows analyzed and weight layers skipped (size filter...), for context.
     pub n_rows: usize,
     /// Weight layers skipped (size filter...).
@@ -139,6 +146,8 @@ impl Verdict {
             status: Status::Error,
             rules: Vec::new(),
             errors: vec![error],
+            warnings: Vec::new(),
+            comparison: None,
             n_rows: 0,
             n_skipped: 0,
         }
@@ -164,6 +173,9 @@ pub fn to_json(v: &Verdict) -> Json {
     let mut body = serde_json::to_value(v).unwrap_or(Json::Null);
     if let Json::Object(m) = &mut body {
         m.insert("exit_code".into(), Json::from(v.exit_code()));
+        if let (Some(c), Some(Json::Object(cm))) = (&v.comparison, m.get_mut("comparison")) {
+            cm.insert("summary".into(), json!(c.summary()));
+        }
     }
     json!({
         "schema_version": VERDICT_SCHEMA_VERSION,
@@ -201,6 +213,9 @@ pub fn human(v: &Verdict) -> String {
                 ));
             }
         }
+    }
+    for w in &v.warnings {
+        s.push_str(&format!("  warning: {w}\n"));
     }
     for e in &v.errors {
         s.push_str(&format!("  error: {e}\n"));

@@ -148,7 +148,7 @@ pub fn shuffle(v: &mut [f64], rng: &mut impl Rng) {
 
 /// sqrt of the Jensen–Shannon divergence between two sorted spectra compared element by element
 /// as distributions (§10 step 4). Terms with a zero probability contribute 0.
-fn jensen_shannon(lambda: &[f64], r: &[f64]) -> f64 {
+pub(crate) fn jensen_shannon(lambda: &[f64], r: &[f64]) -> f64 {
     let sl: f64 = lambda.iter().sum();
     let sr: f64 = r.iter().sum();
     let sm = sl + sr;

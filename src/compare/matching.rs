@@ -1,0 +1,219 @@
+//! Which row of the model is which row of the baseline.
+//!
+//! By weight name (plus `slice_id` in sliced mode) when the two files name their layers alike.
+//! When they do not — a re-export that renamed its tensors, a quantizer that appends
+//! `_quantized` — by position, provided every position holds the same layer type and shape in
+//! both files; the match then carries a warning that says how many names differ. Anything else is
+//! a mismatch: another architecture, a layer added or removed.
+
+use std::collections::BTreeMap;
+
+use crate::error::display_name;
+use crate::metrics::row::Row;
+use crate::schema::Column;
+
+/// How the rows were paired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchedBy {
+    /// Every row found the baseline row of the same weight name (and slice).
+    Name,
+    /// Names differ, so row i was paired with baseline row i, each pair checked to have the same
+    /// layer type and shape.
+    Position,
+}
+
+/// The pairing of the model's rows with the baseline's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Matching {
+    /// `(model row index, baseline row index)` for every model row, in model order.
+    pub pairs: Vec<(usize, usize)>,
+    /// How they were paired.
+    pub by: MatchedBy,
+    /// Said when the match is by position: how many names differ, with an example.
+    pub warning: Option<String>,
+}
+
+/// The name a row is matched and reported by: the weight name, plus the slice in sliced mode.
+pub fn row_key(row: &Row) -> String {
+    let name = row.text(Column::Name).unwrap_or("?");
+    match row.num(Column::SliceId) {
+        Some(s) => format!("{name}:{s}"),
+        None => name.to_string(),
+    }
+}
+
+/// What must agree for two rows to be the same layer: type and shape.
+fn shape(row: &Row) -> (Option<&str>, [Option<f64>; 4]) {
+    let n = |c| row.num(c);
+    (
+        row.text(Column::LayerType),
+        [
+            n(Column::N),
+            n(Column::M),
+            n(Column::Rf),
+            n(Column::SliceId),
+        ],
+    )
+}
+
+fn describe_shape(row: &Row) -> String {
+    let int = |c| row.num(c).map_or("?".to_string(), |v| format!("{v}"));
+    format!(
+        "{} {}×{} rf {}",
+        row.text(Column::LayerType).unwrap_or("?"),
+        int(Column::N),
+        int(Column::M),
+        int(Column::Rf)
+    )
+}
+
+/// How many names a message lists before "and n more".
+const SHOWN: usize = 5;
+
+fn listed(v: &[String]) -> String {
+    let mut s: Vec<String> = v.iter().take(SHOWN).map(|k| display_name(k)).collect();
+    if v.len() > SHOWN {
+        s.push(format!("and {} more", v.len() - SHOWN));
+    }
+    s.join(", ")
+}
+
+/// Pair the model's rows with the baseline's, or say why they cannot be paired (each message
+/// names the layers concerned).
+pub fn match_rows(model: &[Row], base: &[Row]) -> Result<Matching, Vec<String>> {
+    let index = |rows: &[Row]| -> Result<BTreeMap<String, usize>, String> {
+        let mut m = BTreeMap::new();
+        for (i, r) in rows.iter().enumerate() {
+            if m.insert(row_key(r), i).is_some() {
+                return Err(display_name(&row_key(r)));
+            }
+        }
+        Ok(m)
+    };
+    let (mi, bi) = match (index(model), index(base)) {
+        (Ok(m), Ok(b)) => (m, b),
+        (m, b) => {
+            let dup = |r: Result<_, String>, what: &str| {
+                r.err()
+                    .map(|k| format!("{what} has two rows named {k}; layers cannot be matched"))
+            };
+            return Err([
+                dup(m.map(|_| ()), "the model"),
+                dup(b.map(|_| ()), "the baseline"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect());
+        }
+    };
+    if mi.len() == bi.len() && mi.keys().all(|k| bi.contains_key(k)) {
+        return by_name(model, base, &bi);
+    }
+    if model.len() == base.len() && model.iter().zip(base).all(|(m, b)| shape(m) == shape(b)) {
+        let renamed: Vec<(String, String)> = (model.iter().zip(base))
+            .map(|(m, b)| (row_key(m), row_key(b)))
+            .filter(|(m, b)| m != b)
+            .collect();
+        let (m0, b0) = &renamed[0];
+        return Ok(Matching {
+            pairs: (0..model.len()).map(|i| (i, i)).collect(),
+            by: MatchedBy::Position,
+            warning: Some(format!(
+                "{} of {} layer names differ from the baseline's (first: model {} ↔ baseline {}); \
+                 layers were matched by order, layer type and shape",
+                renamed.len(),
+                model.len(),
+                display_name(m0),
+                display_name(b0)
+            )),
+        });
+    }
+    Err(mismatch(model, base, &mi, &bi))
+}
+
+/// The names agree: the shapes must too.
+fn by_name(
+    model: &[Row],
+    base: &[Row],
+    bi: &BTreeMap<String, usize>,
+) -> Result<Matching, Vec<String>> {
+    let pairs: Vec<(usize, usize)> = (model.iter().enumerate())
+        .filter_map(|(i, r)| bi.get(&row_key(r)).map(|j| (i, *j)))
+        .collect();
+    let differ: Vec<String> = (pairs.iter())
+        .filter(|(i, j)| shape(&model[*i]) != shape(&base[*j]))
+        .map(|(i, j)| {
+            format!(
+                "{} is {} in the model but {} in the baseline",
+                display_name(&row_key(&model[*i])),
+                describe_shape(&model[*i]),
+                describe_shape(&base[*j])
+            )
+        })
+        .collect();
+    if !differ.is_empty() {
+        let mut e = vec![format!(
+            "{} layer(s) have another type or shape than the baseline's (another architecture?)",
+            differ.len()
+        )];
+        e.extend(differ.into_iter().take(SHOWN));
+        return Err(e);
+    }
+    Ok(Matching {
+        pairs,
+        by: MatchedBy::Name,
+        warning: None,
+    })
+}
+
+/// Neither names nor positions pair up: say what is missing and where the order first differs.
+fn mismatch(
+    model: &[Row],
+    base: &[Row],
+    mi: &BTreeMap<String, usize>,
+    bi: &BTreeMap<String, usize>,
+) -> Vec<String> {
+    let absent = |from: &[Row], other: &BTreeMap<String, usize>| -> Vec<String> {
+        from.iter()
+            .map(row_key)
+            .filter(|k| !other.contains_key(k))
+            .collect()
+    };
+    let (missing, extra) = (absent(model, bi), absent(base, mi));
+    let mut e = Vec::new();
+    if !missing.is_empty() {
+        e.push(format!(
+            "{} layer(s) of the model are missing from the baseline: {}",
+            missing.len(),
+            listed(&missing)
+        ));
+    }
+    if !extra.is_empty() {
+        e.push(format!(
+            "{} baseline layer(s) are missing from the model: {}",
+            extra.len(),
+            listed(&extra)
+        ));
+    }
+    let first = (model.iter().zip(base).enumerate()).find(|(_, (m, b))| shape(m) != shape(b));
+    e.push(match first {
+        Some((i, (m, b))) => format!(
+            "nor do they match by order: layer {i} is {} {} in the model but {} {} in the baseline",
+            display_name(&row_key(m)),
+            describe_shape(m),
+            display_name(&row_key(b)),
+            describe_shape(b)
+        ),
+        None => format!(
+            "nor do they match by order: the model has {} rows, the baseline {}",
+            model.len(),
+            base.len()
+        ),
+    });
+    e
+}
+
+#[cfg(test)]
+#[path = "matching_tests.rs"]
+mod tests;

@@ -1,0 +1,103 @@
+use super::*;
+
+fn row(name: &str, ty: &str, n: usize, m: usize, rf: usize) -> Row {
+    let mut r = Row::default();
+    r.set(Column::Name, name);
+    r.set(Column::LayerType, ty);
+    r.set(Column::N, n);
+    r.set(Column::M, m);
+    r.set(Column::Rf, rf);
+    r
+}
+
+fn model() -> Vec<Row> {
+    vec![
+        row("conv1.weight", "conv2d", 16, 3, 9),
+        row("conv2.weight", "conv2d", 32, 16, 9),
+        row("fc.weight", "dense", 100, 10, 1),
+    ]
+}
+
+#[test]
+fn same_names_match_by_name_in_any_order() {
+    let m = model();
+    let mut b = model();
+    b.reverse();
+    let got = match_rows(&m, &b).unwrap();
+    assert_eq!(got.by, MatchedBy::Name);
+    assert_eq!(got.pairs, vec![(0, 2), (1, 1), (2, 0)]);
+    assert_eq!(got.warning, None);
+}
+
+#[test]
+fn renamed_layers_match_by_position_with_a_warning() {
+    let m = model();
+    let b = vec![
+        row("t1", "conv2d", 16, 3, 9),
+        row("conv2.weight", "conv2d", 32, 16, 9),
+        row("t3", "dense", 100, 10, 1),
+    ];
+    let got = match_rows(&m, &b).unwrap();
+    assert_eq!(got.by, MatchedBy::Position);
+    assert_eq!(got.pairs, vec![(0, 0), (1, 1), (2, 2)]);
+    let w = got.warning.unwrap();
+    assert!(w.starts_with("2 of 3 layer names differ"), "{w}");
+    assert!(w.contains("conv1.weight") && w.contains("t1"), "{w}");
+}
+
+#[test]
+fn same_names_other_shapes_is_another_architecture() {
+    let m = model();
+    let mut b = model();
+    b[2] = row("fc.weight", "dense", 100, 20, 1);
+    let e = match_rows(&m, &b).unwrap_err();
+    assert!(e[0].contains("another architecture"), "{e:?}");
+    assert!(e[1].contains("fc.weight is dense 100×10 rf 1 in the model but dense 100×20 rf 1"));
+}
+
+#[test]
+fn renamed_and_reshaped_names_both_failures() {
+    let m = model();
+    let b = vec![
+        row("t1", "conv2d", 16, 3, 9),
+        row("t2", "conv2d", 64, 16, 9),
+        row("t3", "dense", 100, 10, 1),
+    ];
+    let e = match_rows(&m, &b).unwrap_err();
+    assert!(e[0].starts_with("3 layer(s) of the model are missing from the baseline"));
+    assert!(e[1].starts_with("3 baseline layer(s) are missing from the model"));
+    assert!(
+        e[2].contains(
+            "layer 1 is conv2.weight conv2d 32×16 rf 9 in the model but t2 conv2d 64×16 rf 9"
+        ),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn a_missing_layer_is_named() {
+    let m = model();
+    let b = model()[..2].to_vec();
+    let e = match_rows(&m, &b).unwrap_err();
+    assert!(
+        e[0].contains("missing from the baseline: fc.weight"),
+        "{e:?}"
+    );
+    assert!(
+        e.last()
+            .unwrap()
+            .contains("the model has 3 rows, the baseline 2")
+    );
+}
+
+#[test]
+fn duplicate_names_cannot_be_matched() {
+    let mut m = model();
+    m[1] = row("conv1.weight", "conv2d", 32, 16, 9);
+    let e = match_rows(&m, &model()).unwrap_err();
+    assert_eq!(e.len(), 1);
+    assert!(
+        e[0].contains("the model has two rows named conv1.weight"),
+        "{e:?}"
+    );
+}

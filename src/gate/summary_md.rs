@@ -1,0 +1,157 @@
+//! The verdict as Markdown, for a GitHub step summary (`$GITHUB_STEP_SUMMARY`) or a merge-request
+//! comment: the status, the rules that did not pass with their failing layers, then errors,
+//! warnings and the rules that passed. Always under [`MAX_BYTES`] (GitHub's step-summary limit is
+//! 1 MiB); what does not fit is cut at a line, with a note that says where the rest is.
+//!
+//! Every name comes from a model file or a gate file, so each is escaped for Markdown and HTML
+//! (`cell`): a layer called `<img src=x>` or `a|b` is shown as text and cannot break the table.
+
+use super::verdict::{RuleOutcome, Status, Verdict, show};
+use crate::report::escape::{Escape, escape};
+
+/// The largest summary written, in bytes.
+pub const MAX_BYTES: usize = 1 << 20;
+
+/// Failing layers listed per rule (the JSON verdict has them all).
+const SHOWN_LAYERS: usize = 25;
+
+/// Text safe inside a Markdown table cell: HTML-escaped, Markdown punctuation backslashed, on
+/// one line.
+fn cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in escape(s, Escape::Text).chars() {
+        match c {
+            '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '!' | '~' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' | '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn label(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "PASS",
+        Status::Fail => "FAIL",
+        Status::Error => "ERROR",
+    }
+}
+
+fn rule_line(r: &RuleOutcome) -> String {
+    format!(
+        "| {} | {} | {} | {} |\n",
+        label(r.status),
+        cell(&r.name),
+        cell(&r.requirement),
+        cell(&r.message)
+    )
+}
+
+/// The verdict as Markdown, at most [`MAX_BYTES`] long.
+pub fn to_markdown(v: &Verdict) -> String {
+    let mut s = format!("### tailwatch gate: {}\n\n", label(v.status));
+    let sha = |x: &Option<String>| {
+        x.as_deref()
+            .map(|h| format!(" (sha256 {})", &h[..h.len().min(12)]))
+            .unwrap_or_default()
+    };
+    s.push_str(&format!(
+        "- model: {}{}\n",
+        cell(&v.model.source),
+        sha(&v.model.sha256)
+    ));
+    if let Some(b) = &v.baseline {
+        s.push_str(&format!(
+            "- baseline: {}{}\n",
+            cell(&b.source),
+            sha(&b.sha256)
+        ));
+    }
+    s.push_str(&format!(
+        "- gate: {} (preset {}); {} row(s) analyzed, {} layer(s) skipped; exit code {}\n\n",
+        cell(&v.gate),
+        cell(&v.preset),
+        v.n_rows,
+        v.n_skipped,
+        v.exit_code()
+    ));
+    for e in &v.errors {
+        s.push_str(&format!("- **error:** {}\n", cell(e)));
+    }
+    for w in &v.warnings {
+        s.push_str(&format!("- **warning:** {}\n", cell(w)));
+    }
+    if !v.errors.is_empty() || !v.warnings.is_empty() {
+        s.push('\n');
+    }
+    if !v.rules.is_empty() {
+        s.push_str("| status | rule | requirement | result |\n|---|---|---|---|\n");
+        // Failed and unevaluated rules first, each group in the gate file's order.
+        let mut order: Vec<&RuleOutcome> = v.rules.iter().collect();
+        order.sort_by_key(|r| std::cmp::Reverse(r.status));
+        for r in &order {
+            s.push_str(&rule_line(r));
+        }
+        s.push('\n');
+    }
+    for r in v.failed_rules().filter(|r| !r.failing.is_empty()) {
+        s.push_str(&format!(
+            "#### {} — {} of {} layer(s)\n\n| layer | value | baseline | why |\n|---|---|---|---|\n",
+            cell(&r.name),
+            r.failing.len(),
+            r.judged.map_or("?".into(), |j| j.to_string())
+        ));
+        for f in r.failing.iter().take(SHOWN_LAYERS) {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                cell(&f.layer),
+                show(f.value),
+                show(f.baseline),
+                cell(&f.why)
+            ));
+        }
+        if r.failing.len() > SHOWN_LAYERS {
+            s.push_str(&format!(
+                "\n… and {} more layer(s); the JSON verdict lists them all.\n",
+                r.failing.len() - SHOWN_LAYERS
+            ));
+        }
+        s.push('\n');
+    }
+    if let Some(c) = &v.comparison {
+        s.push_str(&format!(
+            "Compared with the baseline: {} layer(s), matched by {}; largest delta_w_rel {}, \
+             smallest overlap {}.\n",
+            c.layers.len(),
+            match c.matched_by {
+                crate::compare::MatchedBy::Name => "name",
+                crate::compare::MatchedBy::Position => "position",
+            },
+            show(c.get(crate::compare::ModelMetric::DeltaWRelMax)),
+            show(c.get(crate::compare::ModelMetric::OverlapMin)),
+        ));
+    }
+    truncate(s)
+}
+
+/// Cut at the last line break that leaves room for the note.
+fn truncate(s: String) -> String {
+    if s.len() <= MAX_BYTES {
+        return s;
+    }
+    let note = "\n\n… summary cut at 1 MiB; the JSON verdict (--json) has everything.\n";
+    let room = MAX_BYTES - note.len();
+    let mut end = room;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let end = s[..end].rfind('\n').unwrap_or(end);
+    format!("{}{note}", &s[..end])
+}
+
+#[cfg(test)]
+#[path = "summary_md_tests.rs"]
+mod tests;
