@@ -94,29 +94,29 @@ fn default_gate_passes_the_bn_folded_trained_models() {
         let v = judge(&g, &f);
         assert_eq!(v.status, Status::Pass, "{}: {:?}", f.display(), failed(&v));
         assert_eq!(v.exit_code(), 0);
-        // Measured: 4–21 MP spikes in total (docs/gate.md, Calibration).
-        let spikes = rule(&v, "learned-structure").value.unwrap();
-        assert!((4.0..=21.0).contains(&spikes), "{}: {spikes}", f.display());
+        // Measured: 15–55 % of the rows have an MP spike (docs/gate.md, Calibration).
+        let spiked = rule(&v, "learned-structure").value.unwrap();
+        assert!((0.15..=0.55).contains(&spiked), "{}: {spiked}", f.display());
     }
 }
 
 #[test]
-fn plain_trained_models_are_spectrally_indistinguishable_from_random() {
+fn plain_trained_models_sit_at_the_random_side_of_the_structure_threshold() {
     // Documented limitation (docs/gate.md): without BatchNorm folding, these briefly trained
-    // models keep MP-random spectra (0–2 spikes, like random copies); the gate fails them on the
-    // structure rules, and only those.
+    // models keep MP-random spectra. Three have no or one spiked row in 11–16 and fail the
+    // structure rule, and only that; vgg19_mini has 2 of 19 (0.105) and passes.
     let g = default_gate();
     for n in PLAIN_TRAINED {
         let v = judge(&g, &fixture(n));
-        assert_eq!(v.status, Status::Fail, "{n}");
-        let f = failed(&v);
-        assert!(f.contains(&"learned-structure"), "{n}: {f:?}");
-        assert!(
-            f.iter()
-                .all(|r| ["learned-structure", "mp-soft-rank"].contains(r)),
-            "{n}: {f:?}"
-        );
-        assert!(rule(&v, "learned-structure").value.unwrap() <= 2.0);
+        let spiked = rule(&v, "learned-structure").value.unwrap();
+        if n == "vgg19_mini" {
+            assert_eq!(v.status, Status::Pass, "{n}: {:?}", failed(&v));
+            assert!((spiked - 2.0 / 19.0).abs() < 1e-12, "{n}: {spiked}");
+        } else {
+            assert_eq!(v.status, Status::Fail, "{n}");
+            assert_eq!(failed(&v), ["learned-structure"], "{n}");
+            assert!(spiked < 0.1, "{n}: {spiked}");
+        }
     }
 }
 
@@ -131,11 +131,8 @@ fn random_copies_fail_on_learned_structure() {
         let p = variant(dir.path(), n, |m| testkit::randomize_he(m, 100 + i as u64));
         let v = judge(&g, &p);
         assert_eq!(v.exit_code(), 1, "{n}");
-        let r = rule(&v, "learned-structure");
-        assert_eq!(r.status, Status::Fail, "{n}");
-        assert!(r.value.unwrap() < 3.0);
-        // Alpha alone is fooled: the loose alpha rule passes random weights.
-        assert_eq!(rule(&v, "alpha-in-range").status, Status::Pass, "{n}");
+        assert_eq!(failed(&v), ["learned-structure"], "{n}");
+        assert_eq!(rule(&v, "learned-structure").value, Some(0.0), "{n}");
     }
 }
 
@@ -314,7 +311,7 @@ fn inputs_that_cannot_be_evaluated_exit_2() {
     );
     // Missing model file.
     assert_eq!(cli(&["gate", s(&default), s(&d.join("nope.onnx"))]).code, 2);
-    // Baseline whose layers do not match (other weight names).
+    // A baseline of another architecture: neither names nor order, type and shape match.
     let gf = gate_file(
         d,
         "rules:\n  - { name: r, baseline: alpha, max_increase: 1 }\n",
@@ -324,12 +321,33 @@ fn inputs_that_cannot_be_evaluated_exit_2() {
         s(&gf),
         s(&fixture("vgg11_bn_mini")),
         "--baseline",
-        s(&fixture("vgg11_mini")),
+        s(&fixture("vgg13_mini")),
     ]);
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout
-            .contains("missing from the baseline: onnx::Conv_99"),
+            .contains("missing from the baseline: onnx::Conv_99")
+            && out
+                .stdout
+                .contains("nor do they match by order: layer 1 is"),
+        "{}",
+        out.stdout
+    );
+    // The same architecture under other names (BatchNorm folded into the convs, so the same
+    // shapes): matched by position, with a warning that says so.
+    let out = cli(&[
+        "gate",
+        s(&gf),
+        s(&fixture("vgg11_bn_mini")),
+        "--baseline",
+        s(&fixture("vgg11_mini")),
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(
+            "warning: 8 of 11 layer names differ from the baseline's (first: model \
+             onnx::Conv_99 ↔ baseline features.0.weight); layers were matched by order"
+        ),
         "{}",
         out.stdout
     );
@@ -492,12 +510,12 @@ fn the_documented_ci_step_works_as_written() {
         out.stdout
             .starts_with("gate configs/gates/default.yaml: PASS on ")
     );
-    check_junit(&parse_xml(&std::fs::read_to_string(&xml).unwrap()), 6, 0, 0);
+    check_junit(&parse_xml(&std::fs::read_to_string(&xml).unwrap()), 8, 0, 0);
     let j: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(j["schema_version"], 1);
+    assert_eq!(j["schema_version"], 2);
     assert_eq!(j["verdict"]["status"], "pass");
     assert_eq!(j["verdict"]["exit_code"], 0);
-    assert_eq!(j["verdict"]["rules"].as_array().unwrap().len(), 6);
+    assert_eq!(j["verdict"]["rules"].as_array().unwrap().len(), 8);
     assert_eq!(j["verdict"]["model"]["source"], model);
 
     // A failing model: the failing rule is a <failure> naming the numbers.
@@ -518,10 +536,10 @@ fn the_documented_ci_step_works_as_written() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["status"] == "fail")
+        .filter(|r| r["status"] == "fail" && r["blocking"] == true)
         .count();
     assert!(failures >= 1);
-    check_junit(&x, 6, failures, 0);
+    check_junit(&x, 8, failures, 0);
     let case = x.children[0]
         .children
         .iter()

@@ -1,10 +1,17 @@
 //! Which row of the model is which row of the baseline.
 //!
-//! By weight name (plus `slice_id` in sliced mode) when the two files name their layers alike.
-//! When they do not — a re-export that renamed its tensors, a quantizer that appends
-//! `_quantized` — by position, provided every position holds the same layer type and shape in
-//! both files; the match then carries a warning that says how many names differ. Anything else is
-//! a mismatch: another architecture, a layer added or removed.
+//! In three tiers, the first that pairs every row wins:
+//! 1. by weight name (plus `slice_id` in sliced mode), when the two files name their layers alike;
+//! 2. by the name without the suffixes onnxruntime's quantizers append (`_quantized`,
+//!    `_Transposed`, `_DequantizeLinear_Output`…, [`QUANTIZER_SUFFIXES`]): `quantize_dynamic`
+//!    renames every weight it quantizes and may also reorder same-shaped layers, so position
+//!    alone would pair the wrong ones;
+//! 3. by position, for a re-export that renamed everything, provided every position holds the
+//!    same layer type and shape in both files.
+//!
+//! Tiers 2 and 3 carry a warning that says how many names differ. Whatever the tier, paired rows
+//! must have the same layer type and shape. Anything else is a mismatch: another architecture, a
+//! layer added or removed.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +25,9 @@ use crate::schema::Column;
 pub enum MatchedBy {
     /// Every row found the baseline row of the same weight name (and slice).
     Name,
+    /// Every row found the baseline row whose name is the same once quantizer suffixes are
+    /// removed.
+    Stem,
     /// Names differ, so row i was paired with baseline row i, each pair checked to have the same
     /// layer type and shape.
     Position,
@@ -40,6 +50,32 @@ pub fn row_key(row: &Row) -> String {
     match row.num(Column::SliceId) {
         Some(s) => format!("{name}:{s}"),
         None => name.to_string(),
+    }
+}
+
+/// Suffixes that onnxruntime's quantizers (dynamic, static QDQ and QOperator) append to the
+/// weights they rewrite, removed from the end of a name as often as they occur.
+pub const QUANTIZER_SUFFIXES: &[&str] = &[
+    "_quantized",
+    "_Transposed",
+    "_DequantizeLinear_Output",
+    "_QuantizeLinear_Output",
+    "_scaled",
+];
+
+/// A weight name without quantizer suffixes (and a `:slice` kept at the end).
+fn stem(key: &str) -> String {
+    let (name, slice) = match key.rsplit_once(':') {
+        Some((n, s)) if s.chars().all(|c| c.is_ascii_digit()) => (n, Some(s)),
+        _ => (key, None),
+    };
+    let mut n = name;
+    while let Some(rest) = QUANTIZER_SUFFIXES.iter().find_map(|s| n.strip_suffix(s)) {
+        n = rest;
+    }
+    match slice {
+        Some(s) => format!("{n}:{s}"),
+        None => n.to_string(),
     }
 }
 
@@ -108,7 +144,34 @@ pub fn match_rows(model: &[Row], base: &[Row]) -> Result<Matching, Vec<String>> 
         }
     };
     if mi.len() == bi.len() && mi.keys().all(|k| bi.contains_key(k)) {
-        return by_name(model, base, &bi);
+        return by_name(model, base, &bi, &row_key);
+    }
+    let stems = |rows: &[Row]| -> BTreeMap<String, usize> {
+        (rows.iter().enumerate())
+            .map(|(i, r)| (stem(&row_key(r)), i))
+            .collect()
+    };
+    let (ms, bs) = (stems(model), stems(base));
+    if ms.len() == model.len()
+        && bs.len() == base.len()
+        && ms.len() == bs.len()
+        && ms.keys().all(|k| bs.contains_key(k))
+    {
+        let mut m = by_name(model, base, &bs, &|r: &Row| stem(&row_key(r)))?;
+        let renamed: Vec<(usize, usize)> = (m.pairs.iter().copied())
+            .filter(|(i, j)| row_key(&model[*i]) != row_key(&base[*j]))
+            .collect();
+        let (i, j) = renamed[0];
+        m.by = MatchedBy::Stem;
+        m.warning = Some(format!(
+            "{} of {} layer names differ from the baseline's only by quantizer suffixes (first: \
+             model {} ↔ baseline {}); layers were matched by the name without them",
+            renamed.len(),
+            model.len(),
+            display_name(&row_key(&model[i])),
+            display_name(&row_key(&base[j]))
+        ));
+        return Ok(m);
     }
     if model.len() == base.len() && model.iter().zip(base).all(|(m, b)| shape(m) == shape(b)) {
         let renamed: Vec<(String, String)> = (model.iter().zip(base))
@@ -132,14 +195,15 @@ pub fn match_rows(model: &[Row], base: &[Row]) -> Result<Matching, Vec<String>> 
     Err(mismatch(model, base, &mi, &bi))
 }
 
-/// The names agree: the shapes must too.
+/// The names (as `key` makes them) agree: the shapes must too.
 fn by_name(
     model: &[Row],
     base: &[Row],
     bi: &BTreeMap<String, usize>,
+    key: &dyn Fn(&Row) -> String,
 ) -> Result<Matching, Vec<String>> {
     let pairs: Vec<(usize, usize)> = (model.iter().enumerate())
-        .filter_map(|(i, r)| bi.get(&row_key(r)).map(|j| (i, *j)))
+        .filter_map(|(i, r)| bi.get(&key(r)).map(|j| (i, *j)))
         .collect();
     let differ: Vec<String> = (pairs.iter())
         .filter(|(i, j)| shape(&model[*i]) != shape(&base[*j]))

@@ -101,3 +101,30 @@ fn duplicate_names_cannot_be_matched() {
         "{e:?}"
     );
 }
+
+#[test]
+fn quantizer_suffixes_are_matched_by_stem_even_when_reordered() {
+    // quantize_dynamic renames `w` to `w_quantized` (`w_Transposed_quantized` for a Gemm weight
+    // it transposes) and may reorder same-shaped layers: position would pair them wrongly.
+    let m = vec![
+        row("conv1.weight_quantized", "conv2d", 16, 3, 9),
+        row("fc.weight_Transposed_quantized", "dense", 100, 10, 1),
+        row("conv2.weight_quantized", "conv2d", 16, 3, 9),
+    ];
+    let b = vec![
+        row("conv1.weight", "conv2d", 16, 3, 9),
+        row("conv2.weight", "conv2d", 16, 3, 9),
+        row("fc.weight", "dense", 100, 10, 1),
+    ];
+    let got = match_rows(&m, &b).unwrap();
+    assert_eq!(got.by, MatchedBy::Stem);
+    assert_eq!(got.pairs, vec![(0, 0), (1, 2), (2, 1)]);
+    let w = got.warning.unwrap();
+    assert!(
+        w.starts_with("3 of 3 layer names differ from the baseline's only by quantizer suffixes"),
+        "{w}"
+    );
+    assert_eq!(stem("a_quantized:3"), "a:3");
+    assert_eq!(stem("x_Transposed_quantized"), "x");
+    assert_eq!(stem("plain"), "plain");
+}

@@ -189,6 +189,7 @@ fn outcome(rule: &Rule, requirement: String) -> RuleOutcome {
         kind: rule.kind.label(),
         metric: rule.kind.metric().map(String::from),
         status: Status::Error,
+        blocking: rule.blocking,
         requirement,
         message: String::new(),
         value: None,

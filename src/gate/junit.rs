@@ -12,9 +12,14 @@ use crate::report::escape::{Escape, escape};
 /// The XML document.
 pub fn to_xml(v: &Verdict) -> String {
     let tests = v.rules.len() + usize::from(!v.errors.is_empty());
-    let failures = v.rules.iter().filter(|r| r.status == Status::Fail).count();
-    let errors = v.rules.iter().filter(|r| r.status == Status::Error).count()
-        + usize::from(!v.errors.is_empty());
+    let counted = |s: Status| {
+        v.rules
+            .iter()
+            .filter(|r| r.blocking && r.status == s)
+            .count()
+    };
+    let failures = counted(Status::Fail);
+    let errors = counted(Status::Error) + usize::from(!v.errors.is_empty());
     let counts = format!(r#"tests="{tests}" failures="{failures}" errors="{errors}""#);
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     x.push_str(&format!(
@@ -75,11 +80,12 @@ fn testcase(r: &RuleOutcome) -> String {
         escape(&r.name, Escape::Attr),
         r.kind
     );
-    let body = || {
+    let body_text = || {
         let mut lines = vec![format!("requirement: {}", r.requirement), r.message.clone()];
         lines.extend(r.failing.iter().map(|f| format!("{}: {}", f.layer, f.why)));
-        escape(&lines.join("\n"), Escape::Attr)
+        lines.join("\n")
     };
+    let body = || escape(&body_text(), Escape::Attr);
     let message = || {
         let layers: Vec<&str> = r
             .failing
@@ -99,6 +105,14 @@ fn testcase(r: &RuleOutcome) -> String {
     };
     match r.status {
         Status::Pass => {}
+        // A finding: reported, never a CI failure.
+        _ if !r.blocking => x.push_str(&format!(
+            "      <system-out>{}</system-out>\n",
+            escape(
+                &format!("finding (non-blocking)\n{}", body_text()),
+                Escape::Attr
+            )
+        )),
         Status::Fail => x.push_str(&format!(
             "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
             message(),

@@ -17,16 +17,25 @@ pub const DERIVED_LAYER: &[&str] = &["rank_ratio"];
 /// Derived model metrics, computed from the rows:
 /// - `num_spikes_total`: Σ num_spikes, the MP outliers of all rows (needs mp_fit);
 /// - `n_rows_with_spikes`: rows with at least one MP spike (needs mp_fit);
+/// - `frac_rows_with_spikes`: their share of the analyzed rows (needs mp_fit);
+/// - `spikes_per_row`: `num_spikes_total` / analyzed rows (needs mp_fit);
 /// - `frac_under_trained` / `frac_over_trained`: share of analyzed rows warned so.
 pub const DERIVED_SUMMARY: &[&str] = &[
     "num_spikes_total",
     "n_rows_with_spikes",
+    "frac_rows_with_spikes",
+    "spikes_per_row",
     "frac_under_trained",
     "frac_over_trained",
 ];
 
 /// Derived model metrics that need the MP fit.
-const DERIVED_SUMMARY_NEEDS_MP: &[&str] = &["num_spikes_total", "n_rows_with_spikes"];
+const DERIVED_SUMMARY_NEEDS_MP: &[&str] = &[
+    "num_spikes_total",
+    "n_rows_with_spikes",
+    "frac_rows_with_spikes",
+    "spikes_per_row",
+];
 
 /// Every metric a layer rule may name: the numeric columns of the schema, then the derived.
 pub fn layer_metrics() -> Vec<&'static str> {
@@ -102,16 +111,18 @@ pub fn summary_value(ev: &Evidence, metric: &str) -> Option<f64> {
     let share = |w: Warning| {
         (!analyzed.is_empty()).then(|| count(&|r| r.warning() == w) / analyzed.len() as f64)
     };
+    let spiked = |r: &Row| r.num(Column::NumSpikes).is_some_and(|s| s > 0.0);
+    let total: f64 = analyzed
+        .iter()
+        .filter_map(|r| r.num(Column::NumSpikes))
+        .sum();
     let v = match metric {
-        "num_spikes_total" => Some(
-            analyzed
-                .iter()
-                .filter_map(|r| r.num(Column::NumSpikes))
-                .sum(),
-        ),
-        "n_rows_with_spikes" => Some(count(&|r| {
-            r.num(Column::NumSpikes).is_some_and(|s| s > 0.0)
-        })),
+        "num_spikes_total" => Some(total),
+        "spikes_per_row" => (!analyzed.is_empty()).then(|| total / analyzed.len() as f64),
+        "n_rows_with_spikes" => Some(count(&spiked)),
+        "frac_rows_with_spikes" => {
+            (!analyzed.is_empty()).then(|| count(&spiked) / analyzed.len() as f64)
+        }
         "frac_under_trained" => share(Warning::UnderTrained),
         "frac_over_trained" => share(Warning::OverTrained),
         _ => ev.summary.get(metric).copied().flatten(),

@@ -24,6 +24,8 @@ pub struct RuleSpec {
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
+    pub blocking: Option<bool>,
+    #[serde(default)]
     pub layer: Option<String>,
     #[serde(default)]
     pub warned: Option<Warned>,
@@ -352,6 +354,9 @@ pub struct Rule {
     pub description: Option<String>,
     /// What it judges.
     pub kind: RuleKind,
+    /// Whether a failure fails the gate (default). A non-blocking rule reports a *finding*:
+    /// shown in every output, never changing the exit code.
+    pub blocking: bool,
 }
 
 /// The gate file as written.
@@ -571,6 +576,7 @@ fn typed(r: &RuleSpec, opts: &AnalysisOptions) -> std::result::Result<Rule, Stri
         name: r.name.clone(),
         description: r.description.clone(),
         kind,
+        blocking: r.blocking.unwrap_or(true),
     })
 }
 

@@ -40,10 +40,19 @@ fn label(s: Status) -> &'static str {
     }
 }
 
+/// A rule's label: its status, or FINDING for a non-blocking rule that did not pass.
+fn rule_label(r: &RuleOutcome) -> &'static str {
+    if r.label() == "finding" {
+        "FINDING"
+    } else {
+        label(r.status)
+    }
+}
+
 fn rule_line(r: &RuleOutcome) -> String {
     format!(
         "| {} | {} | {} | {} |\n",
-        label(r.status),
+        rule_label(r),
         cell(&r.name),
         cell(&r.requirement),
         cell(&r.message)
@@ -89,15 +98,22 @@ pub fn to_markdown(v: &Verdict) -> String {
     }
     if !v.rules.is_empty() {
         s.push_str("| status | rule | requirement | result |\n|---|---|---|---|\n");
-        // Failed and unevaluated rules first, each group in the gate file's order.
+        // Failed and unevaluated blocking rules first, then findings, then the rest, each
+        // group in the gate file's order.
+        let rank = |r: &RuleOutcome| match (r.blocking, r.status) {
+            (true, Status::Error) => 0,
+            (true, Status::Fail) => 1,
+            (false, Status::Error | Status::Fail) => 2,
+            _ => 3,
+        };
         let mut order: Vec<&RuleOutcome> = v.rules.iter().collect();
-        order.sort_by_key(|r| std::cmp::Reverse(r.status));
+        order.sort_by_key(|r| rank(r));
         for r in &order {
             s.push_str(&rule_line(r));
         }
         s.push('\n');
     }
-    for r in v.failed_rules().filter(|r| !r.failing.is_empty()) {
+    for r in (v.failed_rules().chain(v.findings())).filter(|r| !r.failing.is_empty()) {
         s.push_str(&format!(
             "#### {} — {} of {} layer(s)\n\n| layer | value | baseline | why |\n|---|---|---|---|\n",
             cell(&r.name),
@@ -128,6 +144,7 @@ pub fn to_markdown(v: &Verdict) -> String {
             c.layers.len(),
             match c.matched_by {
                 crate::compare::MatchedBy::Name => "name",
+                crate::compare::MatchedBy::Stem => "name without quantizer suffixes",
                 crate::compare::MatchedBy::Position => "position",
             },
             show(c.get(crate::compare::ModelMetric::DeltaWRelMax)),

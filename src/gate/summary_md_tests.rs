@@ -7,6 +7,7 @@ fn rule(name: &str, status: Status, failing: usize) -> RuleOutcome {
         kind: "compare_layer",
         metric: Some("delta_w_rel".into()),
         status,
+        blocking: true,
         requirement: "delta_w_rel ≤ 0.1".into(),
         message: format!("{failing} of 100 layer(s) outside ≤ 0.1"),
         value: None,

@@ -63,6 +63,9 @@ pub struct RuleOutcome {
     pub metric: Option<String>,
     /// Whether the rule passed.
     pub status: Status,
+    /// Whether the rule's status counts towards the verdict; a non-blocking rule that does not
+    /// pass is a finding.
+    pub blocking: bool,
     /// What the rule demands, in words.
     pub requirement: String,
     /// One line: why it passed, failed or could not be evaluated.
@@ -118,14 +121,18 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// The overall status: error if anything could not be evaluated, else fail if any rule
-    /// failed, else pass.
+    /// The overall status: error if anything could not be evaluated, else fail if any
+    /// blocking rule failed, else pass. Non-blocking rules never change it; a verdict without
+    /// rules is an error.
     pub fn conclude(rules: &[RuleOutcome], errors: &[String]) -> Status {
-        let worst = rules
-            .iter()
-            .map(|r| r.status)
-            .max()
-            .unwrap_or(Status::Error);
+        let worst = if rules.is_empty() {
+            Status::Error
+        } else {
+            (rules.iter().filter(|r| r.blocking))
+                .map(|r| r.status)
+                .max()
+                .unwrap_or(Status::Pass)
+        };
         if errors.is_empty() {
             worst
         } else {
@@ -162,9 +169,26 @@ impl Verdict {
         }
     }
 
-    /// The rules that did not pass (failed or could not be evaluated).
+    /// The blocking rules that did not pass (failed or could not be evaluated).
     pub fn failed_rules(&self) -> impl Iterator<Item = &RuleOutcome> {
-        self.rules.iter().filter(|r| r.status != Status::Pass)
+        (self.rules.iter()).filter(|r| r.blocking && r.status != Status::Pass)
+    }
+
+    /// The non-blocking rules that did not pass: findings.
+    pub fn findings(&self) -> impl Iterator<Item = &RuleOutcome> {
+        (self.rules.iter()).filter(|r| !r.blocking && r.status != Status::Pass)
+    }
+}
+
+impl RuleOutcome {
+    /// The label of the outcome in outputs: `pass`, `fail`, `error`, or `finding` for a
+    /// non-blocking rule that did not pass.
+    pub fn label(&self) -> &'static str {
+        if !self.blocking && self.status != Status::Pass {
+            "finding"
+        } else {
+            self.status.name()
+        }
     }
 }
 
@@ -196,12 +220,7 @@ pub fn human(v: &Verdict) -> String {
         v.model.source
     );
     for r in &v.rules {
-        s.push_str(&format!(
-            "  [{}] {}: {}\n",
-            r.status.name(),
-            r.name,
-            r.message
-        ));
+        s.push_str(&format!("  [{}] {}: {}\n", r.label(), r.name, r.message));
         if r.status != Status::Pass {
             for f in r.failing.iter().take(SHOWN_LAYERS) {
                 s.push_str(&format!("      {}: {}\n", f.layer, f.why));

@@ -6,6 +6,7 @@ fn outcome(status: Status) -> RuleOutcome {
         kind: "summary",
         metric: Some("alpha".into()),
         status,
+        blocking: true,
         requirement: "≤ 6".into(),
         message: "alpha 7 > 6".into(),
         value: Some(7.0),
@@ -38,4 +39,22 @@ fn numbers_for_people() {
     assert_eq!(show(Some(0.98765432)), "0.9877");
     assert_eq!(show(Some(1.5e-6)), "1.5000e-6");
     assert_eq!(show(None), "–");
+}
+
+#[test]
+fn non_blocking_rules_are_findings_that_never_change_the_status() {
+    let p = outcome(Status::Pass);
+    let mut finding = outcome(Status::Fail);
+    finding.blocking = false;
+    let mut unjudged = outcome(Status::Error);
+    unjudged.blocking = false;
+    let rules = [p.clone(), finding.clone(), unjudged];
+    assert_eq!(Verdict::conclude(&rules, &[]), Status::Pass);
+    assert_eq!(finding.label(), "finding");
+    assert_eq!(p.label(), "pass");
+    let mut f = outcome(Status::Fail);
+    f.blocking = true;
+    assert_eq!(Verdict::conclude(&[finding.clone(), f], &[]), Status::Fail);
+    // Findings alone are a pass; no rules at all is an error.
+    assert_eq!(Verdict::conclude(&[finding], &[]), Status::Pass);
 }

@@ -57,7 +57,13 @@ fn ptr(e: &Option<Arc<Expr<'_>>>) -> usize {
         .map_or(0, |a| Arc::as_ptr(a) as *const u8 as usize)
 }
 
+/// The kind of a conv weight of static rank `rank`. A folded weight (behind a Cast, a
+/// Transpose…) has no static rank: a plain conv's kind then comes from the folded shape
+/// (`walk`), but a transposed conv must say so here, or it would be taken for a plain one.
 fn conv_kind(rank: Option<usize>, transpose: bool) -> Option<LayerKind> {
+    if transpose && rank.is_none() {
+        return Some(LayerKind::ConvTranspose);
+    }
     match (transpose, rank?) {
         (true, 3..=5) => Some(LayerKind::ConvTranspose),
         (false, 3) => Some(LayerKind::Conv1d),
@@ -302,6 +308,12 @@ fn gathered_dequant<'m>(
         .unwrap_or_default();
     let dq = match readers.as_slice() {
         [dq] if dq.op_type == "DequantizeLinear" && is_onnx_domain(dq.proto) => *dq,
+        [mm] if mm.op_type == "MatMulInteger"
+            && is_onnx_domain(mm.proto)
+            && mm.proto.input.first() == Some(out) =>
+        {
+            return gathered_integer(sc, *mm, table);
+        }
         _ => return Ok(Gathered::Plain),
     };
     if dq.get_or("block_size", 0i64)? != 0 {
@@ -337,6 +349,38 @@ fn gathered_dequant<'m>(
         axis: -1,
         op: "DequantizeLinear",
         node: dq,
+    };
+    Ok(Gathered::Dequantized(Arc::new(x), keys))
+}
+
+/// An integer table whose gathered rows are the left operand of a `MatMulInteger`, as
+/// `quantize_dynamic` writes an embedding that feeds a quantised Gemm: the rows are dequantised
+/// by the MatMulInteger's `a_zero_point` (input 2) and by the table's scale, which onnxruntime
+/// multiplies into the product's scale, `Mul(a_scale, b_scale)` after the MatMulInteger's
+/// `Cast → Mul` (§5.1): input 0 of that Mul.
+fn gathered_integer<'m>(
+    sc: &mut Scopes<'m>,
+    mm: Node<'m>,
+    table: &Arc<Expr<'m>>,
+) -> Result<Gathered<'m>, AttrError> {
+    let Some(zp) = optional_const(sc, mm.proto, Some(2))? else {
+        return Ok(Gathered::NotFolded(
+            "run-time zero point of the MatMulInteger",
+        ));
+    };
+    let Some(scale) = product_scale(sc, mm.proto, 0)? else {
+        return Ok(Gathered::NotFolded(
+            "the table's scale is not a constant factor of the MatMulInteger's output scale",
+        ));
+    };
+    let keys = vec![ptr(&Some(scale.clone())), ptr(&zp)];
+    let x = Expr::Dequant {
+        x: table.clone(),
+        scale: Some(scale),
+        zp,
+        axis: -1,
+        op: "MatMulInteger",
+        node: mm,
     };
     Ok(Gathered::Dequantized(Arc::new(x), keys))
 }
@@ -893,6 +937,15 @@ impl<'m> Candidate<'m> {
 /// `→ Cast → Mul(·, s)` with s constant, or `Mul(·, Mul(x_scale, w_scale))` with one constant
 /// factor (§5.3). None ⇒ `scale_unknown`.
 fn integer_scale<'m>(sc: &mut Scopes<'m>, n: &'m NodeProto) -> Resolved<'m> {
+    product_scale(sc, n, 1)
+}
+
+/// The constant scale of operand `side` (0: A, 1: B) of an integer product `n`, read from the
+/// float product that follows it: `n → [Cast] → Mul(·, s)`, where `s` is a constant (the one
+/// operand's scale) or `Mul(a_scale, b_scale)`, as onnxruntime's quantizer writes it (A first).
+/// For B, a lone constant factor is taken in either place (the other is an activation's
+/// run-time scale); A's must be input 0.
+fn product_scale<'m>(sc: &mut Scopes<'m>, n: &'m NodeProto, side: usize) -> Resolved<'m> {
     let Some(mut out) = n.output.first().map(String::as_str) else {
         return Ok(None);
     };
@@ -918,18 +971,21 @@ fn integer_scale<'m>(sc: &mut Scopes<'m>, n: &'m NodeProto) -> Resolved<'m> {
     let Some(other) = mul.proto.input.iter().find(|i| i.as_str() != out) else {
         return Ok(None);
     };
-    if let Some(s) = sc.resolve(other)? {
-        return Ok(Some(s));
-    }
+    // The product of the two scales, even when both are constants (it then folds into one
+    // constant, which is the scale of neither operand).
     let Some(inner) = sc.producer(other).filter(|p| p.op_type == "Mul") else {
-        return Ok(None);
+        return sc.resolve(other);
     };
-    for i in &inner.proto.input {
-        if let Some(s) = sc.resolve(i)? {
-            return Ok(Some(s));
-        }
-    }
-    Ok(None)
+    let factors: Vec<Option<Arc<Expr<'m>>>> = (inner.proto.input.iter())
+        .map(|i| sc.resolve(i))
+        .collect::<Result<_, _>>()?;
+    Ok(match (side, factors.as_slice()) {
+        (0, [Some(a), _]) => Some(a.clone()),
+        (0, _) => None,
+        (_, [_, Some(b)]) => Some(b.clone()),
+        (_, [Some(s), None]) => Some(s.clone()),
+        _ => None,
+    })
 }
 
 /// A conv followed (possibly through Identity) by BatchNormalization: flag it and remember the
