@@ -50,6 +50,8 @@ import json  # noqa: E402
 import logging  # noqa: E402
 import math  # noqa: E402
 import shutil  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import warnings  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
@@ -313,10 +315,14 @@ class Layer:
     quant: Quant | None
     via: list[str]
     consumers: list[str] = field(default_factory=list)
+    copies: list[Layer] = field(default_factory=list)  # other tensors with the same content
 
     @property
     def size(self) -> int:
         return int(np.prod(self.shape)) if self.shape else 1
+
+    def names(self) -> list[str]:
+        return [self.name, *(c.name for c in self.copies)]
 
     def describe(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -331,6 +337,8 @@ class Layer:
             d["quant"] = {"form": self.quant.form, "scale": self.quant.scale_name}
         if len(self.consumers) > 1:
             d["consumers"] = self.consumers
+        if self.copies:
+            d["copies"] = [c.name for c in self.copies]
         return d
 
 
@@ -374,12 +382,35 @@ def resolve(scope: Scope, name: str, depth: int = 0) -> Resolved:
         )
         r.via.insert(0, op)
         return r
+    if op == "Mul" and len(node.input) == 2:
+        return resolve_scaled(owner, node, depth)
     if op == "DynamicQuantizeLinear" and node.output[0] == name:
         r = resolve(owner, node.input[0], depth + 1)
         r.dynamic = True
         r.via.insert(0, op)
         return r
     raise Unresolved(f"produced by {op}")
+
+
+def resolve_scaled(scope: Scope, node: NodeProto, depth: int) -> Resolved:
+    """Mul(weight, constant): weight-only int8 (`init(int8) -> Cast -> Mul(scale)`,
+    onnx-weights.md §5.4) or a float weight times a constant. The larger operand is the weight."""
+    try:
+        a, b = (resolve(scope, x, depth + 1) for x in node.input)
+    except Unresolved as e:
+        raise Unresolved("produced by Mul") from e
+    size = {id(r): int(np.prod(tensor_at_scope(r.scope, r.ref).dims)) for r in (a, b)}
+    w, factor = (a, b) if size[id(a)] >= size[id(b)] else (b, a)
+    if w.dequant is not None or w.dynamic or set(factor.via) - {"Identity"}:
+        raise Unresolved("produced by Mul of computed values")
+    t = tensor_at_scope(w.scope, w.ref)
+    if t.data_type in INT_TYPES and "Cast" in w.via:
+        if set(w.via) - {"Identity", "Cast"}:
+            raise Unresolved("produced by Mul of a computed integer value")
+        w.dequant = Quant("Cast+Mul", factor.ref, factor.name, None, -1)
+    w.via.insert(0, "Mul")
+    w.perms.insert(0, [])
+    return w
 
 
 def const_ref(scope: Scope, name: str) -> TensorRef | None:
@@ -461,7 +492,40 @@ def find_layers(model: ModelProto) -> Inventory:
             skipped.extend(other_weights(scope, node, i))
             continue
         layer_of_node(model, scope, node, i, spec, layers, skipped)
-    return Inventory(list(layers.values()), skipped, dict(sorted(ops.items())))
+    return Inventory(merge_copies(model, list(layers.values())), skipped,
+                     dict(sorted(ops.items())))
+
+
+def merge_copies(model: ModelProto, layers: list[Layer]) -> list[Layer]:
+    """One layer per distinct content. tailwatch ties tensors with equal values (exporters copy
+    an initializer into every subgraph, onnx-weights.md §9) and analyses them as one layer, so
+    such copies are damaged together: damaging one copy alone would split the tie and change
+    the layer list rather than one layer's spectrum."""
+    first: dict[str, Layer] = {}
+    out = []
+    for la in layers:
+        key = content_key(model, la)
+        if key in first:
+            first[key].copies.append(la)
+        else:
+            first[key] = la
+            out.append(la)
+    return out
+
+
+def content_key(model: ModelProto, layer: Layer) -> str:
+    h = hashlib.sha256()
+    refs = [layer.ref]
+    if layer.quant is not None:
+        refs += [layer.quant.scale, layer.quant.zero_point]
+    for ref in refs:
+        if ref is None:
+            h.update(b"-")
+            continue
+        arr = read(model, ref)
+        h.update(f"{arr.dtype}{arr.shape}".encode())
+        h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()
 
 
 def layer_of_node(model: ModelProto, scope: Scope, node: NodeProto, i: int, spec: OpSpec,
@@ -540,13 +604,13 @@ def other_weights(scope: Scope, node: NodeProto, i: int) -> list[dict[str, Any]]
     for x in node.input[:3]:
         if not x:
             continue
-        kind, owner, ref = scope.lookup(x)
-        if kind != "const":
+        try:
+            r = resolve(scope, x)
+        except Unresolved:
             continue
-        t = tensor_at_scope(owner, ref)
-        if len(t.dims) >= 2:
+        if len(tensor_at_scope(r.scope, r.ref).dims) >= 2:
             out.append({"node": node_label(node, i), "op": node.op_type, "graph": scope.label,
-                        "tensor": x, "reason": reason})
+                        "tensor": r.name, "reason": reason})
     return out
 
 
@@ -562,6 +626,19 @@ def tensor_at_scope(scope: Scope, ref: TensorRef) -> TensorProto:
 
 def read(model: ModelProto, ref: TensorRef) -> np.ndarray:
     return numpy_helper.to_array(tensor_at(model, ref))
+
+
+def put(model: ModelProto, layer: Layer, values: np.ndarray) -> None:
+    """Store a layer's new weight values, in every copy of the layer."""
+    for la in (layer, *layer.copies):
+        write(model, la.ref, values)
+
+
+def put_scale(model: ModelProto, layer: Layer, values: np.ndarray) -> None:
+    """Store a quantized layer's new scale, in every copy of the layer."""
+    for la in (layer, *layer.copies):
+        assert la.quant is not None and la.quant.scale is not None
+        write(model, la.quant.scale, values)
 
 
 def write(model: ModelProto, ref: TensorRef, values: np.ndarray) -> None:
@@ -636,7 +713,7 @@ def write_codes(model: ModelProto, layer: Layer, codes: Codes, centred: np.ndarr
     """Store zero_point + centred, clipped to the dtype; returns the clipped fraction."""
     q = codes.zero + np.rint(centred).astype(np.int64)
     clipped = float(np.mean((q < codes.lo) | (q > codes.hi))) if q.size else 0.0
-    write(model, layer.ref, np.clip(q, codes.lo, codes.hi))
+    put(model, layer, np.clip(q, codes.lo, codes.hi))
     return clipped
 
 
@@ -655,7 +732,7 @@ def he_std(layer: Layer) -> float:
 def reinit(model: ModelProto, layer: Layer, rng: np.random.Generator) -> dict[str, Any]:
     if layer.quant is None:
         std = he_std(layer)
-        write(model, layer.ref, rng.standard_normal(layer.shape) * std)
+        put(model, layer, rng.standard_normal(layer.shape) * std)
         return {"std": sig(std)}
     codes = read_codes(model, layer)
     std = float(np.std(codes.centred)) or 1.0
@@ -678,7 +755,7 @@ def set_special(model: ModelProto, layer: Layer, rng: np.random.Generator,
     idx = np.sort(rng.choice(arr.size, size=k, replace=False))
     flat = arr.reshape(-1).copy()
     flat[idx] = value
-    write(model, ref, flat.reshape(arr.shape))
+    (put if what == "weight" else put_scale)(model, layer, flat.reshape(arr.shape))
     params: dict[str, Any] = {"tensor": what, "n_set": int(k), "of": int(arr.size)}
     if quant is not None:
         params["scale_tensor"] = quant.scale_name
@@ -687,7 +764,7 @@ def set_special(model: ModelProto, layer: Layer, rng: np.random.Generator,
 
 def zero(model: ModelProto, layer: Layer, rng: np.random.Generator) -> dict[str, Any]:
     if layer.quant is None:
-        write(model, layer.ref, np.zeros(layer.shape))
+        put(model, layer, np.zeros(layer.shape))
         return {}
     codes = read_codes(model, layer)
     write_codes(model, layer, codes, np.zeros(layer.shape))
@@ -764,7 +841,7 @@ def rank_collapse(model: ModelProto, layer: Layer, rng: np.random.Generator) -> 
         w = read(model, layer.ref).astype(np.float64).reshape(rows, -1)
         data_type = tensor_at(model, layer.ref).data_type
         r1, fro_change = exact_rank1_float(w, data_type)
-        write(model, layer.ref, r1.reshape(layer.shape))
+        put(model, layer, r1.reshape(layer.shape))
         return {"matrix": [rows, int(w.shape[1])], "exact_rank1": True,
                 "frobenius_change": sig(fro_change)}
     codes = read_codes(model, layer)
@@ -796,7 +873,7 @@ def round_bits(model: ModelProto, layer: Layer, bits: int) -> dict[str, Any]:
         w = read(model, layer.ref).astype(np.float64)
         step = float(np.max(np.abs(w))) / levels if w.size else 0.0
         if step > 0.0:
-            write(model, layer.ref, np.round(w / step) * step)
+            put(model, layer, np.round(w / step) * step + 0.0)
         return {"levels": levels, "step": sig(step)}
     codes = read_codes(model, layer)
     step = float(np.max(np.abs(codes.centred))) / levels if codes.centred.size else 0.0
@@ -808,7 +885,7 @@ def round_bits(model: ModelProto, layer: Layer, bits: int) -> dict[str, Any]:
 def shuffle(model: ModelProto, layer: Layer, rng: np.random.Generator) -> dict[str, Any]:
     if layer.quant is None:
         w = read(model, layer.ref)
-        write(model, layer.ref, rng.permutation(w.reshape(-1)).reshape(w.shape))
+        put(model, layer, rng.permutation(w.reshape(-1)).reshape(w.shape))
         return {}
     codes = read_codes(model, layer)
     perm = rng.permutation(codes.centred.reshape(-1)).reshape(layer.shape)
@@ -818,12 +895,12 @@ def shuffle(model: ModelProto, layer: Layer, rng: np.random.Generator) -> dict[s
 def scale10(model: ModelProto, layer: Layer, rng: np.random.Generator) -> dict[str, Any]:
     if layer.quant is None:
         w = read(model, layer.ref)
-        write(model, layer.ref, w.astype(np.float64) * 10.0)
+        put(model, layer, w.astype(np.float64) * 10.0)
         return {"factor": 10}
     if layer.quant.scale is None:
         raise Skip("quantized weight without a reachable float scale")
     s = read(model, layer.quant.scale)
-    write(model, layer.quant.scale, s.astype(np.float64) * 10.0)
+    put_scale(model, layer, s.astype(np.float64) * 10.0)
     return {"factor": 10, "tensor": "scale", "scale_tensor": layer.quant.scale_name}
 
 
@@ -909,8 +986,13 @@ def special(value: float) -> Callable[[ModelProto, Layer, np.random.Generator], 
 
 
 def is_quantized(ctx: Context) -> list[str]:
+    """Why the model counts as quantized already: its quantization ops, or its weight-only
+    quantized layers (integer weights dequantised by Cast and Mul)."""
     ops = {k.split(":")[-1] for k in ctx.inv.op_types}
-    return sorted(ops & QUANT_OP_TYPES)
+    found = sorted(ops & QUANT_OP_TYPES)
+    if any(la.quant is not None for la in ctx.inv.layers) and not found:
+        found.append("integer weights through Cast+Mul")
+    return found
 
 
 def variant_self(ctx: Context, rng: np.random.Generator) -> Outcome:
@@ -1178,6 +1260,60 @@ def check_ort(path: Path) -> str:
     return "ok"
 
 
+VERIFY_STEPS = (("onnx_checker", check_onnx), ("onnxruntime", check_ort))
+
+
+def verify_worker(paths: list[str]) -> int:
+    """Child process: check each file, announcing every step before it runs, so that the parent
+    can name the step that crashed the process (onnxruntime segfaults on some models)."""
+    for p in paths:
+        for step, check in VERIFY_STEPS:
+            print(json.dumps({"path": p, "step": step}), flush=True)
+            print(json.dumps({"path": p, "step": step, "result": check(Path(p))}), flush=True)
+    return 0
+
+
+def verify_files(paths: list[Path]) -> dict[Path, dict[str, str]]:
+    """onnx.checker and onnxruntime results of each file, from child processes: a crash is
+    recorded against the file and step that caused it, and the other files are still checked."""
+    results: dict[Path, dict[str, str]] = {p: {} for p in paths}
+    todo = list(paths)
+    while todo:
+        proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--verify-worker",
+                               *map(str, todo)], capture_output=True, text=True, check=False)
+        begun: tuple[Path, str] | None = None
+        for line in proc.stdout.splitlines():
+            if not line.startswith("{"):
+                continue
+            msg = json.loads(line)
+            key = Path(msg["path"])
+            if "result" in msg:
+                results[key][msg["step"]] = msg["result"]
+                begun = None
+            else:
+                begun = (key, msg["step"])
+        if proc.returncode == 0 or begun is None:
+            break
+        crashed, step = begun
+        results[crashed][step] = f"crash: {describe_exit(proc.returncode)}"
+        for later, _ in VERIFY_STEPS:
+            results[crashed].setdefault(later, f"not run ({step} crashed the process)")
+        todo = todo[todo.index(crashed) + 1:]
+    for p in paths:
+        for step, _ in VERIFY_STEPS:
+            results[p].setdefault(step, "not run (verification process failed)")
+    return results
+
+
+def describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
 def one_line(e: BaseException, limit: int = 400) -> str:
     text = " ".join(str(e).split())
     return text[:limit] + ("…" if len(text) > limit else "")
@@ -1204,12 +1340,10 @@ def build_variant(ctx: Context, kind: str) -> dict[str, Any]:
         return {**entry, "file": None, "status": "error", "reason": scrub(reason, ctx.out)}
     entry.update({
         "status": "written",
-        "layers": [la.name for la in done.layers],
+        "layers": [name for la in done.layers for name in la.names()],
         "params": done.params,
         "sha256": sha256_file(path),
         "bytes": path.stat().st_size,
-        "onnx_checker": scrub(check_onnx(path), ctx.out),
-        "onnxruntime": scrub(check_ort(path), ctx.out),
     })
     if len(done.layers) == 1:
         entry["layer_detail"] = done.layers[0].describe()
@@ -1248,6 +1382,12 @@ def make_damage_set(source: Path, out: Path, seed: int, kinds: list[str]) -> dic
     inv = find_layers(model)
     ctx = Context(source, model, inv, seed, out)
     variants = [build_variant(ctx, k) for k in kinds]
+    written = [out / v["file"] for v in variants if v["status"] == "written"]
+    checks = verify_files(written)
+    for v in variants:
+        if v["status"] == "written":
+            for step, result in checks[out / v["file"]].items():
+                v[step] = scrub(result, out)
     doc = {
         "format_version": FORMAT_VERSION,
         "generator": GENERATOR,
@@ -1305,6 +1445,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--verify-worker"]:
+        return verify_worker(argv[1:])
     args = parse_args(argv)
     kinds = [k for k in args.kinds.split(",") if k]
     unknown = [k for k in kinds if k not in KINDS]
