@@ -8,20 +8,29 @@ calibrated on known answers. It changes only what tailwatch analyses, the *weigh
 
 - the constant weight operand of Conv, ConvTranspose, Gemm (input B), MatMul (its constant
   input), com.microsoft FusedConv / FusedGemm / FusedMatMul / TransposeMatMul;
-- the same reached through Identity, Transpose, Cast or DequantizeLinear (QDQ), or the integer
-  weight of a quantized op (MatMulInteger, ConvInteger, QLinearConv, QLinearMatMul,
-  com.microsoft DynamicQuantizeMatMul, MatMulIntegerToFloat, QGemm);
+- the same reached through Identity, Transpose, Cast or DequantizeLinear (QDQ), weight-only
+  int8 (`Mul(Cast(int8), scale)`), or the integer weight of a quantized op (MatMulInteger,
+  ConvInteger, QLinearConv, QLinearMatMul, com.microsoft DynamicQuantizeMatMul,
+  MatMulIntegerToFloat, QGemm);
 - stored as an initializer or a Constant node, in the main graph or in a subgraph (If/Loop/Scan);
 - of rank >= 2 (a rank-1 or scalar tensor is not a layer).
 
-Weight candidates that tailwatch analyses but this script leaves alone (embedding tables, RNN
-gates, MatMulNBits, weights computed by a Reshape...) are listed in variants.json under
-`not_damaged` with the reason, so nothing is left out silently.
+Tensors with equal content (an exporter's copies of one weight in every subgraph) are one layer,
+as tailwatch ties them, and are damaged together. Weight candidates that tailwatch analyses but
+this script leaves alone (embedding tables, RNN gates, MatMulNBits, weights computed by a
+Reshape...) are listed in variants.json under `not_damaged` with the reason, so nothing is left
+out silently.
 
 Quantized weights are damaged in their integer domain, within the dtype's range, keeping the zero
 point and scale (re-init draws integers with the original spread around the zero point; zero sets
 the zero point); the scale-based damages (NaN, Inf, x10) change the float scale tensor and are
-skipped, with the reason recorded, when no float scale is reachable.
+skipped, with the reason recorded, when no float scale is reachable. rank-collapse writes an
+exactly rank-1 matrix (its factors are rounded so that every stored element is exact), since a
+rank-1 matrix plus rounding noise reads as full rank.
+
+Every written variant is checked with onnx.checker and loaded in an onnxruntime
+InferenceSession, in a child process (onnxruntime segfaults on some fp16 conversions): failures
+and crashes are recorded in variants.json and printed, never hidden.
 
 Usage:
     python3 scripts/make_damage_set.py MODEL.onnx --out DIR [--seed N] [--kinds k1,k2,...]
@@ -515,7 +524,7 @@ def merge_copies(model: ModelProto, layers: list[Layer]) -> list[Layer]:
 
 def content_key(model: ModelProto, layer: Layer) -> str:
     h = hashlib.sha256()
-    refs = [layer.ref]
+    refs: list[TensorRef | None] = [layer.ref]
     if layer.quant is not None:
         refs += [layer.quant.scale, layer.quant.zero_point]
     for ref in refs:
@@ -1020,7 +1029,15 @@ def variant_int8(ctx: Context, rng: np.random.Generator) -> Outcome:
     except Exception as e:  # noqa: BLE001 - recorded, the variant is skipped
         dst.unlink(missing_ok=True)
         raise Skip(f"quantize_dynamic raised {type(e).__name__}: {e}") from e
-    return Outcome(None, [], {"api": "quantize_dynamic(weight_type=QInt8)"}, written=True)
+    params: dict[str, Any] = {"api": "quantize_dynamic(weight_type=QInt8)"}
+    # quantize_dynamic can leave nodes out of topological order (seen after If nodes), which
+    # onnx.checker refuses; re-sort them as for fp16.
+    m = onnx.load(str(dst))
+    moved = topo_sort(m.graph)
+    if moved:
+        save_model(m, dst)
+        params["nodes_reordered"] = moved
+    return Outcome(None, [], params, written=True)
 
 
 def variant_fp16(ctx: Context, rng: np.random.Generator) -> Outcome:
@@ -1391,6 +1408,7 @@ def make_damage_set(source: Path, out: Path, seed: int, kinds: list[str]) -> dic
     doc = {
         "format_version": FORMAT_VERSION,
         "generator": GENERATOR,
+        "generator_sha256": sha256_file(Path(__file__).resolve()),
         "seed": seed,
         "versions": versions(),
         "source": {
