@@ -26,11 +26,13 @@ package, file (relative to ZOO_DIR) and half); entries marked `duplicate_of` ano
 same file) are left out unless --include-duplicates is given. Every *.onnx of FIXTURES_DIR is a
 model of package "mnist-vgg-mini" in the group "mini".
 
-Output in WORK_DIR: damage/<id>/ (the damage sets, reused while their variants.json matches the
-model's sha256), cache/ (one verdict per (gate, model, baseline, tailwatch binary) sha256, so
-reruns are fast), results.csv (one row per run, plus rows for skipped variants and setup
-errors) and confusion.md (the tables); the summary also goes to stdout. Output order is
-deterministic: group, package, id, then the variant kinds in the damage set's order.
+Output in WORK_DIR: damage/<id>/ (the damage sets, reused while their variants.json matches
+the model's sha256 and the make_damage_set.py that made them), cache/ (one verdict per (gate,
+model, baseline, tailwatch binary) sha256, so reruns are fast), bin/ (a private copy of the
+binary, so that a rebuild during the run cannot mix versions), results.csv (one row per run,
+plus rows for variants that were not made) and confusion.md (the tables); the summary also
+goes to stdout, progress to stderr. Output order is deterministic: group, package, id, then
+the variant kinds in the damage set's order.
 
 Needs Python 3.11 and, for building damage sets, numpy, onnx and onnxruntime.
 """
@@ -59,7 +61,7 @@ DAMAGE_FORMAT_VERSION = 1
 CACHE_VERSION = 1
 CSV_COLUMNS = (
     "half", "package", "id", "gate", "kind", "family", "expected", "status", "outcome",
-    "exit_code", "failing_rules", "error_rules", "errors", "wall_s", "cached",
+    "exit_code", "failing_rules", "error_rules", "errors", "messages", "wall_s", "cached",
     "variant_onnxruntime", "model", "baseline", "model_sha256", "baseline_sha256", "verdict_json",
 )
 
@@ -157,9 +159,17 @@ class Hasher:
 # Damage sets
 
 
+def damage_script() -> Path:
+    return Path(__file__).resolve().with_name("make_damage_set.py")
+
+
 def damage_set_is_current(doc: dict[str, Any], model: Model, dest: Path, seed: int,
                           hasher: Hasher) -> bool:
+    """Reusable: same format, seed and generator script, the same model bytes, and every
+    variant file still as recorded."""
     if doc.get("format_version") != DAMAGE_FORMAT_VERSION or doc.get("seed") != seed:
+        return False
+    if doc.get("generator_sha256") != hasher.sha256(damage_script()):
         return False
     src = doc.get("source", {})
     if src.get("sha256") != hasher.sha256(model.path):
@@ -187,7 +197,7 @@ def ensure_damage_set(model: Model, dest: Path, seed: int, hasher: Hasher,
                 return doc
         except (OSError, ValueError, KeyError):
             pass
-    script = Path(__file__).resolve().with_name("make_damage_set.py")
+    script = damage_script()
     log.say(f"building damage set of {model.id}")
     start = time.monotonic()
     proc = subprocess.run([sys.executable, str(script), str(model.path), "--out", str(dest),
@@ -330,7 +340,8 @@ def run_tailwatch(ctx: Context, run: Run, verdict_path: Path) -> dict[str, Any]:
 def interpret(run: Run, meta: dict[str, Any], doc: dict[str, Any] | None) -> Result:
     code = meta.get("exit_code")
     verdict = (doc or {}).get("verdict") or {}
-    status = verdict.get("status") or {0: "pass", 1: "fail"}.get(-1 if code is None else code, "error")
+    by_code = {0: "pass", 1: "fail"}.get(-1 if code is None else code, "error")
+    status = verdict.get("status") or by_code
     rules = verdict.get("rules", [])
     errors = [str(e) for e in verdict.get("errors", [])]
     if not verdict:
@@ -419,7 +430,7 @@ def csv_row(r: Result, work: Path) -> dict[str, Any]:
         "status": r.status, "outcome": r.outcome,
         "exit_code": "" if r.exit_code is None else r.exit_code,
         "failing_rules": ";".join(r.failing), "error_rules": ";".join(r.error_rules),
-        "errors": " | ".join(r.errors),
+        "errors": " | ".join(r.errors), "messages": " | ".join(r.messages),
         "wall_s": "" if r.wall_s is None else f"{r.wall_s:.3f}", "cached": int(r.cached),
         "variant_onnxruntime": run.variant_ort,
         "model": rel(run.file, work), "baseline": rel(run.baseline, work),
