@@ -356,7 +356,7 @@ class Resolved:
     ref: TensorRef
     name: str
     scope: Scope
-    perms: list[list[int] | None] = field(default_factory=list)  # consumer -> source order
+    perms: list[list[int]] = field(default_factory=list)  # Transposes, consumer first
     via: list[str] = field(default_factory=list)
     dequant: Quant | None = None
     dynamic: bool = False  # reached through DynamicQuantizeLinear (a float source)
@@ -378,7 +378,8 @@ def resolve(scope: Scope, name: str, depth: int = 0) -> Resolved:
     if op in ("Identity", "Cast", "Transpose"):
         r = resolve(owner, node.input[0], depth + 1)
         r.via.insert(0, op)
-        r.perms.insert(0, list(attr(node, "perm", [])) or None if op == "Transpose" else [])
+        if op == "Transpose":
+            r.perms.insert(0, list(attr(node, "perm", [])))  # [] = reverse the axes
         return r
     if op == "DequantizeLinear" and len(node.input) >= 2:
         r = resolve(owner, node.input[0], depth + 1)
@@ -418,7 +419,6 @@ def resolve_scaled(scope: Scope, node: NodeProto, depth: int) -> Resolved:
             raise Unresolved("produced by Mul of a computed integer value")
         w.dequant = Quant("Cast+Mul", factor.ref, factor.name, None, -1)
     w.via.insert(0, "Mul")
-    w.perms.insert(0, [])
     return w
 
 
@@ -432,13 +432,12 @@ def const_ref(scope: Scope, name: str) -> TensorRef | None:
     return r.ref if not r.via or set(r.via) <= {"Identity"} else None
 
 
-def view_shape(shape: tuple[int, ...], perms: list[list[int] | None]) -> tuple[int, ...]:
-    """The shape the op sees: the stored shape through the Transposes (source -> consumer)."""
+def view_shape(shape: tuple[int, ...], perms: list[list[int]]) -> tuple[int, ...]:
+    """The shape the op sees: the stored shape through the Transposes (source -> consumer;
+    an empty perm reverses the axes, as Transpose's default)."""
     out = list(shape)
     for p in reversed(perms):
-        if p == []:
-            continue
-        order = p if p else list(reversed(range(len(out))))
+        order = p or list(reversed(range(len(out))))
         out = [out[i] for i in order]
     return tuple(out)
 
