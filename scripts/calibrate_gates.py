@@ -57,7 +57,7 @@ from typing import Any
 HALVES = ("calibration", "held-out", "mini")
 DEFAULT_GATE_KINDS = ("original", "random-all", "nan-one", "inf-one")
 MINI_PACKAGE = "mnist-vgg-mini"
-DAMAGE_FORMAT_VERSION = 1
+DAMAGE_FORMAT_VERSION = 2
 CACHE_VERSION = 1
 CSV_COLUMNS = (
     "half", "package", "id", "gate", "kind", "family", "expected", "status", "outcome",

@@ -72,7 +72,7 @@ import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 from onnx import GraphProto, ModelProto, NodeProto, TensorProto, helper, numpy_helper  # noqa: E402
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 GENERATOR = "scripts/make_damage_set.py"
 TWO_GB = 2**31 - 1
 MS = "com.microsoft"
@@ -92,10 +92,6 @@ QUANT_OP_TYPES = {
 }
 # Weights tailwatch analyses that this script does not damage, and why.
 NOT_DAMAGED_OPS = {
-    "Gather": "embedding table (Gather): not a weight layer of the damage set",
-    "LSTM": "recurrent weight: not a weight layer of the damage set",
-    "GRU": "recurrent weight: not a weight layer of the damage set",
-    "RNN": "recurrent weight: not a weight layer of the damage set",
     "MatMulNBits": "packed n-bit weight (MatMulNBits): not damaged",
     "GatherBlockQuantized": "packed quantized embedding (GatherBlockQuantized): not damaged",
 }
@@ -119,7 +115,7 @@ class Slot:
 
 @dataclass(frozen=True)
 class OpSpec:
-    family: str  # "conv" | "gemm" | "matmul"
+    family: str  # "conv" | "gemm" | "matmul" | "embedding" | "rnn"
     slots: tuple[Slot, ...]
     quantized: bool = False
     scale_after: bool = False  # ConvInteger / MatMulInteger: scale applied by a later Mul
@@ -145,6 +141,12 @@ OPS: dict[tuple[str, str], OpSpec] = {
         "matmul", (Slot(1, "B", 3, 5, -1), Slot(0, "A", 2, 4, -2)), True
     ),
     (MS, "QGemm"): OpSpec("gemm", (Slot(3, "B", 4, 5, -1),), True),
+    # tailwatch analyses embedding tables and recurrent weights too (onnx-weights.md §2), so a
+    # whole-model re-initialisation must reach them, or their learned spectra survive it.
+    ("", "Gather"): OpSpec("embedding", (Slot(0, "T"),)),
+    ("", "LSTM"): OpSpec("rnn", (Slot(1, "W"), Slot(2, "R"))),
+    ("", "GRU"): OpSpec("rnn", (Slot(1, "W"), Slot(2, "R"))),
+    ("", "RNN"): OpSpec("rnn", (Slot(1, "W"), Slot(2, "R"))),
 }
 
 
@@ -443,7 +445,10 @@ def view_shape(shape: tuple[int, ...], perms: list[list[int]]) -> tuple[int, ...
 
 
 def fan_in(spec: OpSpec, slot: Slot, node: NodeProto, shape: tuple[int, ...]) -> int:
-    """He-init fan-in: conv all dims but the first; Gemm honours transB; MatMul K."""
+    """He-init fan-in: conv all dims but the first; Gemm honours transB; MatMul K; an embedding
+    table's row length; a recurrent weight's input size (its last dim)."""
+    if spec.family in ("embedding", "rnn"):
+        return int(shape[-1])
     if spec.family == "conv":
         return int(np.prod(shape[1:]))
     if spec.family == "gemm":
@@ -540,6 +545,10 @@ def layer_of_node(model: ModelProto, scope: Scope, node: NodeProto, i: int, spec
                   layers: dict[TensorRef, Layer], skipped: list[dict[str, Any]]) -> None:
     found: list[tuple[Slot, Resolved]] = []
     reasons: list[str] = []
+    if spec.family == "embedding" and (
+            attr(node, "axis", 0) != 0 or len(node.input) < 2
+            or scope.is_constant(node.input[1])):
+        return  # constant indices or another axis: not an embedding lookup (as tailwatch)
     for slot in spec.slots:
         if slot.index >= len(node.input) or not node.input[slot.index]:
             continue
@@ -549,16 +558,26 @@ def layer_of_node(model: ModelProto, scope: Scope, node: NodeProto, i: int, spec
             if scope.is_constant(node.input[slot.index]):
                 reasons.append(f"input {slot.index}: constant {e}, not followed")
     label = node_label(node, i)
+    if spec.family == "rnn":
+        for one in found:  # W and R are two layers
+            add_layer(model, scope, node, label, spec, one, layers, skipped)
+        return
     if len(found) > 1:
         return  # both operands constant: a constant expression, not a layer
     if not found:
         skipped.extend({"node": label, "op": node.op_type, "graph": scope.label, "reason": r}
                        for r in reasons)
         return
-    slot, r = found[0]
+    add_layer(model, scope, node, label, spec, found[0], layers, skipped)
+
+
+def add_layer(model: ModelProto, scope: Scope, node: NodeProto, label: str, spec: OpSpec,
+              found: tuple[Slot, Resolved], layers: dict[TensorRef, Layer],
+              skipped: list[dict[str, Any]]) -> None:
+    slot, r = found
     t = tensor_at(model, r.ref)
     shape = tuple(int(d) for d in t.dims)
-    if len(shape) < 2:
+    if len(shape) < 2 or (spec.family == "embedding" and len(shape) != 2):
         return
     quant, problem = layer_quant(scope, node, spec, slot, r, t)
     if problem:
@@ -593,6 +612,10 @@ def layer_quant(scope: Scope, node: NodeProto, spec: OpSpec, slot: Slot, r: Reso
                       const_ref(scope, zname), axis)
     else:
         quant = None
+    if quant is None and spec.family == "embedding" and t.data_type in INT_TYPES:
+        # An integer table dequantised after the lookup (quantize_dynamic): its codes are
+        # damaged around their mean, the scale is left alone.
+        quant = Quant("Gather", None, None, None, -1)
     if quant is None:
         if t.data_type not in FLOAT_TYPES:
             return None, f"unsupported weight dtype {helper.tensor_dtype_to_string(t.data_type)}"
@@ -711,7 +734,8 @@ def read_codes(model: ModelProto, layer: Layer) -> Codes:
     zp = read(model, quant.zero_point).astype(np.int64) if quant.zero_point else None
     sc = read(model, quant.scale).astype(np.float64) if quant.scale else None
     zero = broadcast_param(zp, q.shape, quant.axis, quant.block_size)
-    zero = np.zeros(q.shape, np.int64) if zero is None else zero
+    if zero is None:  # no zero point: centre the codes on their mean
+        zero = np.full(q.shape, int(np.rint(q.mean())) if q.size else 0, np.int64)
     scale = broadcast_param(sc, q.shape, quant.axis, quant.block_size)
     lo, hi = int_range(tensor_at(model, layer.ref).data_type)
     return Codes(q - zero, zero, scale, lo, hi)
@@ -745,7 +769,17 @@ def reinit(model: ModelProto, layer: Layer, rng: np.random.Generator) -> dict[st
     codes = read_codes(model, layer)
     std = float(np.std(codes.centred)) or 1.0
     clipped = write_codes(model, layer, codes, rng.standard_normal(layer.shape) * std)
-    return {"int_std": sig(std), "clipped_fraction": sig(clipped)}
+    out = {"int_std": sig(std), "clipped_fraction": sig(clipped)}
+    # A per-channel (or blocked) scale is learned: kept, it would give the random codes the
+    # trained model's row norms, and with them MP spikes. One scale for all makes the
+    # effective weight iid.
+    quant = layer.quant
+    if quant is not None and quant.scale is not None:
+        sc = read(model, quant.scale).astype(np.float64)
+        if sc.size > 1:
+            put_scale(model, layer, np.full(sc.shape, float(np.mean(np.abs(sc)))))
+            out["scale_flattened"] = True
+    return out
 
 
 def set_special(model: ModelProto, layer: Layer, rng: np.random.Generator,
