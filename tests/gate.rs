@@ -94,29 +94,29 @@ fn default_gate_passes_the_bn_folded_trained_models() {
         let v = judge(&g, &f);
         assert_eq!(v.status, Status::Pass, "{}: {:?}", f.display(), failed(&v));
         assert_eq!(v.exit_code(), 0);
-        // Measured: 15–55 % of the rows have an MP spike (docs/gate.md, Calibration).
-        let spiked = rule(&v, "learned-structure").value.unwrap();
-        assert!((0.15..=0.55).contains(&spiked), "{}: {spiked}", f.display());
+        // Measured: 0.31–1.91 MP spikes per row (docs/gate.md, Calibration).
+        let spr = rule(&v, "learned-structure").value.unwrap();
+        assert!((0.3..=1.95).contains(&spr), "{}: {spr}", f.display());
     }
 }
 
 #[test]
-fn plain_trained_models_sit_at_the_random_side_of_the_structure_threshold() {
+fn plain_trained_models_are_spectrally_indistinguishable_from_random() {
     // Documented limitation (docs/gate.md): without BatchNorm folding, these briefly trained
-    // models keep MP-random spectra. Three have no or one spiked row in 11–16 and fail the
-    // structure rule, and only that; vgg19_mini has 2 of 19 (0.105) and passes.
+    // models keep MP-random spectra (0–2 spikes in 11–19 rows, like random copies); the gate
+    // fails them on the structure rules, and only those.
     let g = default_gate();
     for n in PLAIN_TRAINED {
         let v = judge(&g, &fixture(n));
-        let spiked = rule(&v, "learned-structure").value.unwrap();
-        if n == "vgg19_mini" {
-            assert_eq!(v.status, Status::Pass, "{n}: {:?}", failed(&v));
-            assert!((spiked - 2.0 / 19.0).abs() < 1e-12, "{n}: {spiked}");
-        } else {
-            assert_eq!(v.status, Status::Fail, "{n}");
-            assert_eq!(failed(&v), ["learned-structure"], "{n}");
-            assert!(spiked < 0.1, "{n}: {spiked}");
-        }
+        assert_eq!(v.status, Status::Fail, "{n}");
+        let f = failed(&v);
+        assert!(f.contains(&"learned-structure"), "{n}: {f:?}");
+        assert!(
+            f.iter()
+                .all(|r| ["learned-structure", "some-spikes"].contains(r)),
+            "{n}: {f:?}"
+        );
+        assert!(rule(&v, "some-spikes").value.unwrap() <= 2.0);
     }
 }
 
@@ -131,8 +131,12 @@ fn random_copies_fail_on_learned_structure() {
         let p = variant(dir.path(), n, |m| testkit::randomize_he(m, 100 + i as u64));
         let v = judge(&g, &p);
         assert_eq!(v.exit_code(), 1, "{n}");
-        assert_eq!(failed(&v), ["learned-structure"], "{n}");
-        assert_eq!(rule(&v, "learned-structure").value, Some(0.0), "{n}");
+        assert!(
+            failed(&v).contains(&"learned-structure"),
+            "{n}: {:?}",
+            failed(&v)
+        );
+        assert!(rule(&v, "learned-structure").value.unwrap() < 0.1, "{n}");
     }
 }
 
@@ -510,12 +514,12 @@ fn the_documented_ci_step_works_as_written() {
         out.stdout
             .starts_with("gate configs/gates/default.yaml: PASS on ")
     );
-    check_junit(&parse_xml(&std::fs::read_to_string(&xml).unwrap()), 8, 0, 0);
+    check_junit(&parse_xml(&std::fs::read_to_string(&xml).unwrap()), 9, 0, 0);
     let j: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(j["schema_version"], 2);
     assert_eq!(j["verdict"]["status"], "pass");
     assert_eq!(j["verdict"]["exit_code"], 0);
-    assert_eq!(j["verdict"]["rules"].as_array().unwrap().len(), 8);
+    assert_eq!(j["verdict"]["rules"].as_array().unwrap().len(), 9);
     assert_eq!(j["verdict"]["model"]["source"], model);
 
     // A failing model: the failing rule is a <failure> naming the numbers.
@@ -539,7 +543,7 @@ fn the_documented_ci_step_works_as_written() {
         .filter(|r| r["status"] == "fail" && r["blocking"] == true)
         .count();
     assert!(failures >= 1);
-    check_junit(&x, 8, failures, 0);
+    check_junit(&x, 9, failures, 0);
     let case = x.children[0]
         .children
         .iter()

@@ -133,8 +133,11 @@ fn top_vectors(w: &WeightMatrix) -> Result<(Vectors, Vectors), PairError> {
     let g = spectra::gram(&mat);
     let m = g.nrows();
     let mut q = faer::Mat::<f64>::zeros(m, m);
-    let evals = spectra::symmetric_eigen(g.as_ref(), Some(q.as_mut()))
-        .map_err(|_| spectra::SpectrumError::NoConvergence { rows: r, cols: c })?;
+    let Ok(evals) = spectra::symmetric_eigen(g.as_ref(), Some(q.as_mut())) else {
+        // Rare (seen on a ternary 1024×8210 layer, whose Gram matrix has large degenerate
+        // clusters): the SVD of A itself, slower, gives the same vectors.
+        return svd_vectors(&mat);
+    };
     let smax = evals.last().copied().unwrap_or(0.0).max(0.0).sqrt();
     let tol = smax * r.max(c) as f64 * f64::EPSILON;
     let top: Vec<(usize, f64)> = (0..m)
@@ -183,6 +186,27 @@ fn top_vectors(w: &WeightMatrix) -> Result<(Vectors, Vectors), PairError> {
     } else {
         (gram, other)
     })
+}
+
+/// As `top_vectors`, from the thin SVD of A.
+fn svd_vectors(a: &MatrixRef<'_>) -> Result<(Vectors, Vectors), PairError> {
+    let (u, s, v) = spectra::thin_svd(a)?;
+    let smax = s.iter().copied().fold(0.0, f64::max);
+    let tol = smax * a.rows.max(a.cols) as f64 * f64::EPSILON;
+    let mut order: Vec<usize> = (0..s.len()).filter(|&j| s[j] > tol && s[j] > 0.0).collect();
+    order.sort_by(|&x, &y| s[y].total_cmp(&s[x]));
+    order.truncate(MAX_K);
+    let cols = |m: &faer::Mat<f64>| -> Vectors {
+        Vectors {
+            dim: m.nrows(),
+            k: order.len(),
+            data: order
+                .iter()
+                .flat_map(|&j| m.col(j).iter().copied())
+                .collect(),
+        }
+    };
+    Ok((cols(&u), cols(&v)))
 }
 
 /// Subspace overlap ‖Xᵀ Y‖²_F / k and mean |diag(Xᵀ Y)| of the first k vectors of each.

@@ -172,3 +172,15 @@ fn permuting_columns_keeps_the_left_subspace_only() {
     assert!((c.overlap_left.unwrap() - 1.0).abs() < 1e-9, "{c:?}");
     assert!(c.overlap_right.unwrap() < 0.5, "{c:?}");
 }
+
+#[test]
+fn the_svd_fallback_gives_the_gram_paths_subspaces() {
+    let w = mat(1, 50, 30, |p, i, j| noise(7, p, i, j));
+    let a = MatrixRef::new(50, 30, &w.data).unwrap();
+    let (ug, vg) = top_vectors(&w).unwrap();
+    let (us, vs) = svd_vectors(&a).unwrap();
+    assert_eq!((ug.k, us.k), (10, 10));
+    let (ol, _) = overlap(&ug, &us, 8);
+    let (or, _) = overlap(&vg, &vs, 8);
+    assert!((ol.unwrap() - 1.0).abs() < 1e-9 && (or.unwrap() - 1.0).abs() < 1e-9);
+}

@@ -21,7 +21,7 @@ fn cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in escape(s, Escape::Text).chars() {
         match c {
-            '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '!' | '~' | '$' => {
+            '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '#' | '~' | '$' => {
                 out.push('\\');
                 out.push(c);
             }

@@ -435,6 +435,34 @@ pub fn symmetric_eigen_par(
     Ok(s.column_vector().iter().copied().collect())
 }
 
+/// The thin SVD A = U·diag(s)·Vᵀ: U (rows × k), s (k, in faer's order: descending), V (cols ×
+/// k), k = min(rows, cols). For callers that need singular vectors (`compare`).
+pub fn thin_svd(
+    a: &MatrixRef<'_>,
+) -> Result<(faer::Mat<f64>, Vec<f64>, faer::Mat<f64>), SpectrumError> {
+    let k = a.rows.min(a.cols);
+    let mut s = faer::diag::Diag::<f64>::zeros(k);
+    let mut u = faer::Mat::<f64>::zeros(a.rows, k);
+    let mut v = faer::Mat::<f64>::zeros(a.cols, k);
+    let thin = svd::ComputeSvdVectors::Thin;
+    let scratch = svd::svd_scratch::<f64>(a.rows, a.cols, thin, thin, Par::Seq, Default::default());
+    let mut buf = MemBuffer::new(scratch);
+    svd::svd(
+        a.faer(),
+        s.as_mut(),
+        Some(u.as_mut()),
+        Some(v.as_mut()),
+        Par::Seq,
+        MemStack::new(&mut buf),
+        Default::default(),
+    )
+    .map_err(|_| SpectrumError::NoConvergence {
+        rows: a.rows,
+        cols: a.cols,
+    })?;
+    Ok((u, s.column_vector().iter().copied().collect(), v))
+}
+
 fn svd_values(a: &MatrixRef<'_>, par: Par) -> Result<Vec<f64>, SpectrumError> {
     let m = a.faer();
     let k = a.rows.min(a.cols);

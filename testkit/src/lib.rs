@@ -334,28 +334,52 @@ pub fn read(path: &Path) -> std::io::Result<ModelProto> {
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
-/// The float32 `raw_data` initializers with at least two dimensions (Conv/Gemm/MatMul weights;
-/// biases are 1-D), in file order.
+/// The float32 weights (`raw_data` or `float_data`) with at least two dimensions (Conv/Gemm/MatMul weights;
+/// biases are 1-D), in file order: initializers of the main graph, then `Constant` nodes'
+/// `value` tensors (named by the node's output), as some exporters store every weight.
 pub fn weight_names(m: &ModelProto) -> Vec<String> {
-    m.graph
-        .iter()
-        .flat_map(|g| &g.initializer)
+    weights(m).into_iter().map(|(n, _)| n).collect()
+}
+
+/// As `weight_names`, with each weight's stored dims.
+pub fn weights(m: &ModelProto) -> Vec<(String, Vec<i64>)> {
+    let Some(g) = m.graph.as_ref() else {
+        return vec![];
+    };
+    let inits = (g.initializer.iter())
         .filter(|t| is_f32_weight(t))
-        .map(|t| t.name.clone())
-        .collect()
+        .map(|t| (t.name.clone(), t.dims.clone()));
+    let consts = g.node.iter().filter_map(|n| {
+        let t = constant_value(n)?;
+        Some((n.output.first()?.clone(), t.dims.clone()))
+    });
+    inits.chain(consts).collect()
 }
 
 fn is_f32_weight(t: &TensorProto) -> bool {
-    t.data_type == id::FLOAT && t.dims.len() >= 2 && !t.raw_data.is_empty()
+    t.data_type == id::FLOAT
+        && t.dims.len() >= 2
+        && (!t.raw_data.is_empty() || !t.float_data.is_empty())
+}
+
+/// The `value` tensor of a `Constant` node, when it is a float32 weight.
+fn constant_value(n: &NodeProto) -> Option<&TensorProto> {
+    if n.op_type != "Constant" {
+        return None;
+    }
+    let a = n.attribute.iter().find(|a| a.name == "value")?;
+    a.t.as_ref().filter(|t| is_f32_weight(t))
 }
 
 /// Rewrite the values of the float32 weight `name` (all weights when `name` is None); `f` gets
 /// the stored dims and the values, row-major.
 pub fn map_weights(m: &mut ModelProto, name: Option<&str>, mut f: impl FnMut(&[i64], &mut [f32])) {
     let Some(g) = m.graph.as_mut() else { return };
-    for t in g.initializer.iter_mut() {
-        if !is_f32_weight(t) || name.is_some_and(|n| n != t.name) {
-            continue;
+    // Values stay where they were stored: `raw_data`, or the typed `float_data`.
+    let mut apply = |t: &mut TensorProto| {
+        if t.raw_data.is_empty() {
+            f(&t.dims, &mut t.float_data);
+            return;
         }
         let mut v: Vec<f32> = t
             .raw_data
@@ -364,6 +388,23 @@ pub fn map_weights(m: &mut ModelProto, name: Option<&str>, mut f: impl FnMut(&[i
             .collect();
         f(&t.dims, &mut v);
         t.raw_data = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+    };
+    for t in g.initializer.iter_mut() {
+        if is_f32_weight(t) && name.is_none_or(|n| n == t.name) {
+            apply(t);
+        }
+    }
+    for n in g.node.iter_mut() {
+        let out = n.output.first().cloned().unwrap_or_default();
+        if constant_value(n).is_none() || name.is_some_and(|x| x != out) {
+            continue;
+        }
+        if let Some(t) = (n.attribute.iter_mut())
+            .find(|a| a.name == "value")
+            .and_then(|a| a.t.as_mut())
+        {
+            apply(t);
+        }
     }
 }
 
