@@ -551,12 +551,12 @@ fn the_documented_ci_step_works_as_written() {
         .unwrap();
     let f = case.children.iter().find(|e| e.name == "failure").unwrap();
     assert!(
-        f.attrs["message"].starts_with("num_spikes_total "),
+        f.attrs["message"].starts_with("spikes_per_row "),
         "{:?}",
         f.attrs
     );
     assert!(
-        f.text.contains("requirement: model num_spikes_total ≥ 3"),
+        f.text.contains("requirement: model spikes_per_row ≥ 0.25"),
         "{}",
         f.text
     );
