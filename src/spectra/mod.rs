@@ -435,11 +435,12 @@ pub fn symmetric_eigen_par(
     Ok(s.column_vector().iter().copied().collect())
 }
 
-/// The thin SVD A = U·diag(s)·Vᵀ: U (rows × k), s (k, in faer's order: descending), V (cols ×
-/// k), k = min(rows, cols). For callers that need singular vectors (`compare`).
-pub fn thin_svd(
-    a: &MatrixRef<'_>,
-) -> Result<(faer::Mat<f64>, Vec<f64>, faer::Mat<f64>), SpectrumError> {
+/// A thin SVD: U (rows × k), the singular values (k of them, in faer's order: descending), V
+/// (cols × k), k = min(rows, cols).
+pub type ThinSvd = (faer::Mat<f64>, Vec<f64>, faer::Mat<f64>);
+
+/// The thin SVD A = U·diag(s)·Vᵀ, for callers that need singular vectors (`compare`).
+pub fn thin_svd(a: &MatrixRef<'_>) -> Result<ThinSvd, SpectrumError> {
     let k = a.rows.min(a.cols);
     let mut s = faer::diag::Diag::<f64>::zeros(k);
     let mut u = faer::Mat::<f64>::zeros(a.rows, k);
