@@ -442,46 +442,40 @@ pub type ThinSvd = (faer::Mat<f64>, Vec<f64>, faer::Mat<f64>);
 /// The thin SVD A = U·diag(s)·Vᵀ, for callers that need singular vectors (`compare`).
 pub fn thin_svd(a: &MatrixRef<'_>) -> Result<ThinSvd, SpectrumError> {
     let k = a.rows.min(a.cols);
-    let mut s = faer::diag::Diag::<f64>::zeros(k);
     let mut u = faer::Mat::<f64>::zeros(a.rows, k);
     let mut v = faer::Mat::<f64>::zeros(a.cols, k);
-    let thin = svd::ComputeSvdVectors::Thin;
-    let scratch = svd::svd_scratch::<f64>(a.rows, a.cols, thin, thin, Par::Seq, Default::default());
-    let mut buf = MemBuffer::new(scratch);
-    svd::svd(
-        a.faer(),
-        s.as_mut(),
-        Some(u.as_mut()),
-        Some(v.as_mut()),
-        Par::Seq,
-        MemStack::new(&mut buf),
-        Default::default(),
-    )
-    .map_err(|_| SpectrumError::NoConvergence {
-        rows: a.rows,
-        cols: a.cols,
-    })?;
-    Ok((u, s.column_vector().iter().copied().collect(), v))
+    let s = svd_into(a, Some((u.as_mut(), v.as_mut())), Par::Seq)?;
+    Ok((u, s, v))
 }
 
 fn svd_values(a: &MatrixRef<'_>, par: Par) -> Result<Vec<f64>, SpectrumError> {
-    let m = a.faer();
+    svd_into(a, None, par)
+}
+
+/// The singular values of `a` (faer's order), and its thin singular vectors into `uv` if given.
+fn svd_into(
+    a: &MatrixRef<'_>,
+    uv: Option<(faer::MatMut<'_, f64>, faer::MatMut<'_, f64>)>,
+    par: Par,
+) -> Result<Vec<f64>, SpectrumError> {
     let k = a.rows.min(a.cols);
     let mut s = faer::diag::Diag::<f64>::zeros(k);
-    let scratch = svd::svd_scratch::<f64>(
-        a.rows,
-        a.cols,
-        svd::ComputeSvdVectors::No,
-        svd::ComputeSvdVectors::No,
-        par,
-        Default::default(),
-    );
+    let want = if uv.is_some() {
+        svd::ComputeSvdVectors::Thin
+    } else {
+        svd::ComputeSvdVectors::No
+    };
+    let scratch = svd::svd_scratch::<f64>(a.rows, a.cols, want, want, par, Default::default());
     let mut buf = MemBuffer::new(scratch);
+    let (u, v) = match uv {
+        Some((u, v)) => (Some(u), Some(v)),
+        None => (None, None),
+    };
     svd::svd(
-        m,
+        a.faer(),
         s.as_mut(),
-        None,
-        None,
+        u,
+        v,
         par,
         MemStack::new(&mut buf),
         Default::default(),

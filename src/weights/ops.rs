@@ -341,16 +341,27 @@ fn gathered_dequant<'m>(
             "per-axis scale on an axis other than -1",
         ));
     }
+    Ok(dequantized_table(table, scale, zp, "DequantizeLinear", dq))
+}
+
+/// The table dequantised along its columns by constant `scale` and `zp`, keyed by them.
+fn dequantized_table<'m>(
+    table: &Arc<Expr<'m>>,
+    scale: Arc<Expr<'m>>,
+    zp: Option<Arc<Expr<'m>>>,
+    op: &'static str,
+    node: Node<'m>,
+) -> Gathered<'m> {
     let keys = vec![ptr(&Some(scale.clone())), ptr(&zp)];
     let x = Expr::Dequant {
         x: table.clone(),
         scale: Some(scale),
         zp,
         axis: -1,
-        op: "DequantizeLinear",
-        node: dq,
+        op,
+        node,
     };
-    Ok(Gathered::Dequantized(Arc::new(x), keys))
+    Gathered::Dequantized(Arc::new(x), keys)
 }
 
 /// An integer table whose gathered rows are the left operand of a `MatMulInteger`, as
@@ -373,16 +384,7 @@ fn gathered_integer<'m>(
             "the table's scale is not a constant factor of the MatMulInteger's output scale",
         ));
     };
-    let keys = vec![ptr(&Some(scale.clone())), ptr(&zp)];
-    let x = Expr::Dequant {
-        x: table.clone(),
-        scale: Some(scale),
-        zp,
-        axis: -1,
-        op: "MatMulInteger",
-        node: mm,
-    };
-    Ok(Gathered::Dequantized(Arc::new(x), keys))
+    Ok(dequantized_table(table, scale, zp, "MatMulInteger", mm))
 }
 
 /// Contrib ops known to carry weights in an encoding tailwatch does not decode, with why: their
