@@ -303,6 +303,14 @@ def digest(ctx: Context, path: Path, extra: Iterable[str]) -> str:
 
 
 def execute(ctx: Context, run: Run) -> Result:
+    """One gate run (or its cached verdict); a failure to run it is an error row, not a crash."""
+    try:
+        return execute_cached(ctx, run)
+    except (OSError, ValueError, KeyError, subprocess.SubprocessError) as e:
+        return Result(run, "error", errors=[f"calibrate_gates could not run it: {e}"])
+
+
+def execute_cached(ctx: Context, run: Run) -> Result:
     model_sha = digest(ctx, run.file, () if run.family != "original" else run.model_extra)
     base_sha = digest(ctx, run.baseline, run.model_extra) if run.baseline else ""
     key = cache_key(ctx, run, model_sha, base_sha)
@@ -710,6 +718,9 @@ def main(argv: list[str]) -> int:
         if not g.is_file():
             print(f"{g}: no such gate file", file=sys.stderr)
             return 2
+    if not args.tailwatch.is_file():
+        print(f"{args.tailwatch}: no such binary", file=sys.stderr)
+        return 2
     tw_sha = hasher.sha256(args.tailwatch)
     ctx = Context(snapshot_binary(args.tailwatch, work, tw_sha), tw_sha, gates,
                   {g: hasher.sha256(p) for g, p in gates.items()}, work / "cache", hasher,
