@@ -118,46 +118,22 @@ fn listed(v: &[String]) -> String {
 /// Pair the model's rows with the baseline's, or say why they cannot be paired (each message
 /// names the layers concerned).
 pub fn match_rows(model: &[Row], base: &[Row]) -> Result<Matching, Vec<String>> {
-    let index = |rows: &[Row]| -> Result<BTreeMap<String, usize>, String> {
-        let mut m = BTreeMap::new();
-        for (i, r) in rows.iter().enumerate() {
-            if m.insert(row_key(r), i).is_some() {
-                return Err(display_name(&row_key(r)));
-            }
-        }
-        Ok(m)
-    };
-    let (mi, bi) = match (index(model), index(base)) {
-        (Ok(m), Ok(b)) => (m, b),
-        (m, b) => {
-            let dup = |r: Result<_, String>, what: &str| {
-                r.err()
-                    .map(|k| format!("{what} has two rows named {k}; layers cannot be matched"))
-            };
-            return Err([
-                dup(m.map(|_| ()), "the model"),
-                dup(b.map(|_| ()), "the baseline"),
-            ]
-            .into_iter()
-            .flatten()
-            .collect());
-        }
-    };
-    if mi.len() == bi.len() && mi.keys().all(|k| bi.contains_key(k)) {
-        return by_name(model, base, &bi, &row_key);
-    }
-    let stems = |rows: &[Row]| -> BTreeMap<String, usize> {
-        (rows.iter().enumerate())
-            .map(|(i, r)| (stem(&row_key(r)), i))
+    let (mk, bk) = (unique_keys(model, &row_key), unique_keys(base, &row_key));
+    let index = |keys: &[String]| -> BTreeMap<String, usize> {
+        keys.iter()
+            .enumerate()
+            .map(|(i, k)| (k.clone(), i))
             .collect()
     };
-    let (ms, bs) = (stems(model), stems(base));
-    if ms.len() == model.len()
-        && bs.len() == base.len()
-        && ms.len() == bs.len()
-        && ms.keys().all(|k| bs.contains_key(k))
-    {
-        let mut m = by_name(model, base, &bs, &|r: &Row| stem(&row_key(r)))?;
+    let (mi, bi) = (index(&mk), index(&bk));
+    if mi.len() == bi.len() && mi.keys().all(|k| bi.contains_key(k)) {
+        return by_name(model, base, &mk, &bi);
+    }
+    let stem_key = |r: &Row| stem(&row_key(r));
+    let (ms, bs) = (unique_keys(model, &stem_key), unique_keys(base, &stem_key));
+    let (msi, bsi) = (index(&ms), index(&bs));
+    if msi.len() == bsi.len() && msi.keys().all(|k| bsi.contains_key(k)) {
+        let mut m = by_name(model, base, &ms, &bsi)?;
         let renamed: Vec<(usize, usize)> = (m.pairs.iter().copied())
             .filter(|(i, j)| row_key(&model[*i]) != row_key(&base[*j]))
             .collect();
@@ -195,15 +171,31 @@ pub fn match_rows(model: &[Row], base: &[Row]) -> Result<Matching, Vec<String>> 
     Err(mismatch(model, base, &mi, &bi))
 }
 
-/// The names (as `key` makes them) agree: the shapes must too.
+/// One key per row: `key(row)`, and for a name that several rows share (one tensor read as two
+/// layers, e.g. an embedding tied to the output projection) `#2`, `#3`… on its later rows, in
+/// file order, so that the n-th use in one file pairs with the n-th in the other.
+fn unique_keys(rows: &[Row], key: &dyn Fn(&Row) -> String) -> Vec<String> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    rows.iter()
+        .map(|r| {
+            let k = key(r);
+            let n = seen.entry(k.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 { k } else { format!("{k}#{n}") }
+        })
+        .collect()
+}
+
+/// Every key of the model's rows (`mk`) is a key of the baseline's (`bi`): the shapes must agree
+/// too.
 fn by_name(
     model: &[Row],
     base: &[Row],
+    mk: &[String],
     bi: &BTreeMap<String, usize>,
-    key: &dyn Fn(&Row) -> String,
 ) -> Result<Matching, Vec<String>> {
-    let pairs: Vec<(usize, usize)> = (model.iter().enumerate())
-        .filter_map(|(i, r)| bi.get(&key(r)).map(|j| (i, *j)))
+    let pairs: Vec<(usize, usize)> = (mk.iter().enumerate())
+        .filter_map(|(i, k)| bi.get(k).map(|j| (i, *j)))
         .collect();
     let differ: Vec<String> = (pairs.iter())
         .filter(|(i, j)| shape(&model[*i]) != shape(&base[*j]))

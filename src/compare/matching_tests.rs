@@ -91,14 +91,24 @@ fn a_missing_layer_is_named() {
 }
 
 #[test]
-fn duplicate_names_cannot_be_matched() {
-    let mut m = model();
-    m[1] = row("conv1.weight", "conv2d", 32, 16, 9);
-    let e = match_rows(&m, &model()).unwrap_err();
-    assert_eq!(e.len(), 1);
-    assert!(
-        e[0].contains("the model has two rows named conv1.weight"),
-        "{e:?}"
+fn a_name_read_twice_pairs_by_occurrence() {
+    // One tensor read as two layers (an embedding tied to the output projection).
+    let rows = |first: &str| {
+        vec![
+            row(first, "embedding", 384, 100, 1),
+            row("h.weight", "dense", 384, 384, 1),
+            row(first, "dense", 384, 100, 1),
+        ]
+    };
+    let got = match_rows(&rows("tok"), &rows("tok")).unwrap();
+    assert_eq!(
+        (got.by, got.pairs),
+        (MatchedBy::Name, vec![(0, 0), (1, 1), (2, 2)])
+    );
+    let got = match_rows(&rows("tok_quantized"), &rows("tok")).unwrap();
+    assert_eq!(
+        (got.by, got.pairs),
+        (MatchedBy::Stem, vec![(0, 0), (1, 1), (2, 2)])
     );
 }
 

@@ -298,17 +298,34 @@ fn gathered_dequant<'m>(
     gather: &'m NodeProto,
     table: &Arc<Expr<'m>>,
 ) -> Result<Gathered<'m>, AttrError> {
-    let Some(out) = gather.output.first() else {
+    let Some(mut out) = gather.output.first() else {
         return Ok(Gathered::Plain);
     };
-    let readers: Vec<Node<'m>> = sc
-        .frames
-        .last()
-        .and_then(|f| f.readers.get(out.as_str()).cloned())
-        .unwrap_or_default();
-    let dq = match readers.as_slice() {
+    let readers = |sc: &Scopes<'m>, name: &str| -> Vec<Node<'m>> {
+        (sc.frames.last())
+            .and_then(|f| f.readers.get(name).cloned())
+            .unwrap_or_default()
+    };
+    // Ops that only move the gathered integers (a Transpose before the DequantizeLinear, as
+    // quantize_dynamic leaves an embedding that feeds a GRU): the dequantisation then applies
+    // to the table only when it is per tensor.
+    let mut moved = false;
+    for _ in 0..4 {
+        match readers(sc, out).as_slice() {
+            [t] if LAYOUT_OPS.contains(&t.op_type.as_str()) && is_onnx_domain(t.proto) => {
+                let Some(o) = t.proto.output.first() else {
+                    return Ok(Gathered::Plain);
+                };
+                out = o;
+                moved = true;
+            }
+            _ => break,
+        }
+    }
+    let dq = match readers(sc, out).as_slice() {
         [dq] if dq.op_type == "DequantizeLinear" && is_onnx_domain(dq.proto) => *dq,
-        [mm] if mm.op_type == "MatMulInteger"
+        [mm] if !moved
+            && mm.op_type == "MatMulInteger"
             && is_onnx_domain(mm.proto)
             && mm.proto.input.first() == Some(out) =>
         {
@@ -335,6 +352,11 @@ fn gathered_dequant<'m>(
         },
         _ => false,
     };
+    if moved && !per_tensor {
+        return Ok(Gathered::NotFolded(
+            "per-axis scale after a Transpose or Reshape of the gathered rows",
+        ));
+    }
     // Per axis, the axis must be the gathered rows' last, the table's columns: −1 for sure.
     if !per_tensor && axis != -1 {
         return Ok(Gathered::NotFolded(
@@ -363,6 +385,16 @@ fn dequantized_table<'m>(
     };
     Gathered::Dequantized(Arc::new(x), keys)
 }
+
+/// Ops between a Gather and its DequantizeLinear that move values without changing them.
+const LAYOUT_OPS: &[&str] = &[
+    "Transpose",
+    "Reshape",
+    "Squeeze",
+    "Unsqueeze",
+    "Identity",
+    "Flatten",
+];
 
 /// An integer table whose gathered rows are the left operand of a `MatMulInteger`, as
 /// `quantize_dynamic` writes an embedding that feeds a quantised Gemm: the rows are dequantised
