@@ -559,7 +559,13 @@ def layer_of_node(model: ModelProto, scope: Scope, node: NodeProto, i: int, spec
                 reasons.append(f"input {slot.index}: constant {e}, not followed")
     label = node_label(node, i)
     if spec.family == "rnn":
-        for one in found:  # W and R are two layers
+        # W and R are two layers. PyTorch exports reorder the gates of each with
+        # Slice → Concat → Unsqueeze, which tailwatch folds: damage the sources of the chain.
+        for slot in spec.slots:
+            if slot.index < len(node.input) and node.input[slot.index] and not any(
+                    f[0] is slot for f in found):
+                found.extend((slot, r) for r in rnn_sources(scope, node.input[slot.index]))
+        for one in found:
             add_layer(model, scope, node, label, spec, one, layers, skipped)
         return
     if len(found) > 1:
@@ -569,6 +575,32 @@ def layer_of_node(model: ModelProto, scope: Scope, node: NodeProto, i: int, spec
                        for r in reasons)
         return
     add_layer(model, scope, node, label, spec, found[0], layers, skipped)
+
+
+# Ops that only cut, join or reshape a recurrent weight on its way to the LSTM/GRU/RNN.
+RNN_FOLD_OPS = {"Slice", "Concat", "Unsqueeze", "Squeeze", "Reshape", "Identity", "Transpose"}
+
+
+def rnn_sources(scope: Scope, name: str, depth: int = 0) -> list[Resolved]:
+    """The stored tensors a folded recurrent weight is cut and joined from (Concat's inputs,
+    the data input of the others), each once."""
+    try:
+        return [resolve(scope, name)]
+    except Unresolved:
+        pass
+    kind, owner, what = scope.lookup(name)
+    if kind != "node" or depth > 16:
+        return []
+    node = owner.graph.node[what]
+    if node.op_type not in RNN_FOLD_OPS:
+        return []
+    inputs = node.input if node.op_type == "Concat" else node.input[:1]
+    out: list[Resolved] = []
+    for x in inputs:
+        for r in rnn_sources(owner, x, depth + 1):
+            if all(r.ref != o.ref for o in out):
+                out.append(r)
+    return out
 
 
 def add_layer(model: ModelProto, scope: Scope, node: NodeProto, label: str, spec: OpSpec,
