@@ -230,13 +230,25 @@ fn mismatch(
     mi: &BTreeMap<String, usize>,
     bi: &BTreeMap<String, usize>,
 ) -> Vec<String> {
-    let absent = |from: &[Row], other: &BTreeMap<String, usize>| -> Vec<String> {
-        from.iter()
+    let absent = |from: &[Row], other: &BTreeMap<String, usize>, key: &dyn Fn(&Row) -> String| {
+        (from.iter())
+            .filter(|r| !other.contains_key(&key(r)))
             .map(row_key)
-            .filter(|k| !other.contains_key(k))
+            .collect::<Vec<String>>()
+    };
+    let (mut missing, mut extra) = (absent(model, bi, &row_key), absent(base, mi, &row_key));
+    // Names that differ only by quantizer suffixes are not what is missing: list the rest.
+    let stem_key = |r: &Row| stem(&row_key(r));
+    let stems = |rows: &[Row]| -> BTreeMap<String, usize> {
+        (rows.iter().enumerate())
+            .map(|(i, r)| (stem_key(r), i))
             .collect()
     };
-    let (missing, extra) = (absent(model, bi), absent(base, mi));
+    let (ms, bs) = (stems(model), stems(base));
+    let (sm, se) = (absent(model, &bs, &stem_key), absent(base, &ms, &stem_key));
+    if sm.len() + se.len() < missing.len() + extra.len() {
+        (missing, extra) = (sm, se);
+    }
     let mut e = Vec::new();
     if !missing.is_empty() {
         e.push(format!(

@@ -138,3 +138,23 @@ fn quantizer_suffixes_are_matched_by_stem_even_when_reordered() {
     assert_eq!(stem("x_Transposed_quantized"), "x");
     assert_eq!(stem("plain"), "plain");
 }
+
+#[test]
+fn a_layer_lost_in_quantization_is_named_not_every_renamed_one() {
+    // quantize_dynamic renamed the convs and turned the LSTM into an op tailwatch does not
+    // decode: what is missing is the LSTM weight, not the renamed convs.
+    let m = vec![
+        row("conv1.weight_quantized", "conv2d", 16, 3, 9),
+        row("conv2.weight_quantized", "conv2d", 32, 16, 9),
+    ];
+    let b = vec![
+        row("conv1.weight", "conv2d", 16, 3, 9),
+        row("conv2.weight", "conv2d", 32, 16, 9),
+        row("lstm.weight_ih", "rnn", 128, 32, 4),
+    ];
+    let e = match_rows(&m, &b).unwrap_err();
+    assert_eq!(
+        e[0], "1 baseline layer(s) are missing from the model: lstm.weight_ih",
+        "{e:?}"
+    );
+}
