@@ -364,23 +364,28 @@ fn judge_warned(
 }
 
 fn judge_summary(rule: &Rule, cand: &Evidence, metric: &str, bounds: &Bounds) -> RuleOutcome {
-    let mut o = outcome(rule, format!("model {metric} {}", bounds.describe()));
-    let v = summary_value(cand, metric);
+    let o = outcome(rule, format!("model {metric} {}", bounds.describe()));
+    let none = format!("the model has no {metric} value (no layer produced one)");
+    bounded(o, metric, summary_value(cand, metric), bounds, none)
+}
+
+/// One model-level value against its bounds; no value fails with `none`.
+fn bounded(
+    mut o: RuleOutcome,
+    metric: &str,
+    v: Option<f64>,
+    bounds: &Bounds,
+    none: String,
+) -> RuleOutcome {
     o.value = v;
-    match v {
-        Some(x) if bounds.contains(x) => {
-            o.status = Status::Pass;
-            o.message = format!("{metric} {} {}", show(v), bounds.describe());
-        }
-        Some(x) => {
-            o.status = Status::Fail;
-            o.message = out_of_bounds(metric, x, bounds);
-        }
-        None => {
-            o.status = Status::Fail;
-            o.message = format!("the model has no {metric} value (no layer produced one)");
-        }
-    }
+    (o.status, o.message) = match v {
+        Some(x) if bounds.contains(x) => (
+            Status::Pass,
+            format!("{metric} {} {}", show(v), bounds.describe()),
+        ),
+        Some(x) => (Status::Fail, out_of_bounds(metric, x, bounds)),
+        None => (Status::Fail, none),
+    };
     o
 }
 
@@ -523,30 +528,15 @@ fn judge_compare(
     bounds: &Bounds,
 ) -> RuleOutcome {
     let name = metric.name();
-    let mut o = outcome(
+    let o = outcome(
         rule,
         format!("{name} against the baseline {}", bounds.describe()),
     );
     let Some(c) = comparison else {
         return no_comparison(o);
     };
-    let v = c.get(metric);
-    o.value = v;
-    match v {
-        Some(x) if bounds.contains(x) => {
-            o.status = Status::Pass;
-            o.message = format!("{name} {} {}", show(v), bounds.describe());
-        }
-        Some(x) => {
-            o.status = Status::Fail;
-            o.message = out_of_bounds(name, x, bounds);
-        }
-        None => {
-            o.status = Status::Fail;
-            o.message = format!("no {name} value: no compared layer produced one");
-        }
-    }
-    o
+    let none = format!("no {name} value: no compared layer produced one");
+    bounded(o, name, c.get(metric), bounds, none)
 }
 
 fn judge_compare_layers(

@@ -43,3 +43,32 @@ fn rank_ratio_and_keys() {
     r.set(Column::Alpha, f64::NAN);
     assert_eq!(layer_value(&r, "alpha"), None);
 }
+
+#[test]
+fn spike_counts_per_model() {
+    let row = |spikes: Option<usize>| {
+        let mut r = Row::default();
+        r.set(Column::Name, "w");
+        if let Some(s) = spikes {
+            r.set(Column::NumSpikes, s);
+        }
+        r
+    };
+    let mut bad = row(Some(9));
+    bad.set(Column::Problem, "all 4 values are zero");
+    let ev = Evidence {
+        source: "m".into(),
+        sha256: String::new(),
+        options: AnalysisOptions::default(),
+        rows: vec![row(Some(3)), row(Some(0)), row(None), row(Some(1)), bad],
+        summary: Default::default(),
+        n_skipped: 0,
+        file: None,
+        esd: vec![],
+    };
+    // Four analyzed rows (the problem row is not), 4 spikes, 2 rows with a spike.
+    assert_eq!(summary_value(&ev, "num_spikes_total"), Some(4.0));
+    assert_eq!(summary_value(&ev, "spikes_per_row"), Some(1.0));
+    assert_eq!(summary_value(&ev, "n_rows_with_spikes"), Some(2.0));
+    assert_eq!(summary_value(&ev, "frac_rows_with_spikes"), Some(0.5));
+}

@@ -545,24 +545,26 @@ fn typed(r: &RuleSpec, opts: &AnalysisOptions) -> std::result::Result<Rule, Stri
         used.only(true, false, false, false)?;
         need_bounds(&bounds)?;
         RuleKind::Compare {
-            metric: ModelMetric::from_name(m).ok_or_else(|| {
-                format!(
-                    "unknown compare metric {m:?}; compare metrics: {}",
-                    names(ModelMetric::ALL.iter().map(|m| m.name()))
-                )
-            })?,
+            metric: known(
+                m,
+                "compare",
+                ModelMetric::from_name,
+                ModelMetric::ALL,
+                |x| x.name(),
+            )?,
             bounds,
         }
     } else if let Some(m) = &r.compare_layer {
         used.only(true, true, false, false)?;
         need_bounds(&bounds)?;
         RuleKind::CompareLayer {
-            metric: LayerMetric::from_name(m).ok_or_else(|| {
-                format!(
-                    "unknown compare_layer metric {m:?}; compare_layer metrics: {}",
-                    names(LayerMetric::ALL.iter().map(|m| m.name()))
-                )
-            })?,
+            metric: known(
+                m,
+                "compare_layer",
+                LayerMetric::from_name,
+                LayerMetric::ALL,
+                |x| x.name(),
+            )?,
             bounds,
             allowance,
         }
@@ -616,8 +618,21 @@ impl Used {
     }
 }
 
-fn names(v: impl Iterator<Item = &'static str>) -> String {
-    v.collect::<Vec<_>>().join(", ")
+/// The metric a `kind` rule names, or the list of those that exist.
+fn known<M: Copy>(
+    m: &str,
+    kind: &str,
+    from_name: fn(&str) -> Option<M>,
+    all: &[M],
+    name: fn(M) -> &'static str,
+) -> std::result::Result<M, String> {
+    from_name(m).ok_or_else(|| {
+        let list: Vec<&str> = all.iter().map(|x| name(*x)).collect();
+        format!(
+            "unknown {kind} metric {m:?}; {kind} metrics: {}",
+            list.join(", ")
+        )
+    })
 }
 
 fn need_bounds(b: &Bounds) -> std::result::Result<(), String> {

@@ -89,3 +89,46 @@ fn allowance_and_change_arithmetic() {
             == 1.5
     );
 }
+
+#[test]
+fn compare_rules_findings_and_checks_parse_and_refuse_what_does_not_apply() {
+    let g = parse(
+        "rules:\n\
+         - { name: kept, compare_layer: delta_w_rel, max: 0.3, max_failing: 1 }\n\
+         - { name: close, compare: overlap_min, min: 0.5, blocking: false }\n\
+         - { name: zeros, check: nonzero_weights }\n",
+    )
+    .unwrap();
+    assert!(g.needs_baseline() && g.needs_weights());
+    assert_eq!(
+        g.rules[0].kind,
+        RuleKind::CompareLayer {
+            metric: LayerMetric::DeltaWRel,
+            bounds: Bounds {
+                min: None,
+                max: Some(0.3)
+            },
+            allowance: Allowance {
+                max_failing: Some(1),
+                max_failing_fraction: None
+            },
+        }
+    );
+    assert!(g.rules[0].blocking && !g.rules[1].blocking);
+    assert_eq!(g.checked_statuses(), vec![RowStatus::Degenerate]);
+    let e = parse("rules:\n  - { name: r, compare_layer: delta, max: 1 }\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("unknown compare_layer metric \"delta\"; compare_layer metrics: delta_w, "),
+        "{e}"
+    );
+    let e = parse("rules:\n  - { name: r, compare: delta_w_rel_max, max_increase: 1 }\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("do not apply"), "{e}");
+    let e = parse("rules:\n  - { name: r, compare: overlap_min }\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("give min, max or both"), "{e}");
+}
