@@ -216,6 +216,15 @@ fn nan_weights_fail_the_finite_check_and_error_without_it() {
     let v = judge(&g, &p);
     assert_eq!((v.status, v.exit_code()), (Status::Error, 2));
     assert!(v.errors[0].contains("classifier.3.weight") && v.errors[0].contains("invalid_values"));
+    // A non-blocking finite check only reports: the layer stays an error, never a pass.
+    let g = Gate::parse(
+        Path::new("g.yaml"),
+        "rules:\n  - { name: f, check: finite_weights, blocking: false }\n  - { name: a, layer: alpha, max: 100 }\n",
+    )
+    .unwrap();
+    let v = judge(&g, &p);
+    assert_eq!((v.status, v.exit_code()), (Status::Error, 2));
+    assert_eq!(rule(&v, "f").label(), "finding");
 }
 
 #[test]

@@ -8,8 +8,8 @@
 //!   threshold serves layers of any size and init scale.
 //! - `overlap_left` / `overlap_right`: the overlap of the top-k singular subspaces,
 //!   ‖U_kᵀ U'_k‖²_F / k ∈ [0, 1] (1: the same subspace; two random k-subspaces of ℝ^d give about
-//!   k/d). Left vectors live in the row space of the layer's unfolded matrix (the kernel
-//!   positions side by side), right vectors in its column space. This is the subspace form of the
+//!   k/d). Left vectors (length rows) span the column space of the layer's unfolded matrix
+//!   (the kernel positions side by side), right vectors (length cols·slices) its row space. This is the subspace form of the
 //!   overlap matrix of diffract's alignment kernels (`l_overlap`, `r_overlap` = U_kᵀU'_k), which
 //!   does not depend on the basis chosen inside a degenerate subspace.
 //! - `agreement_left` / `agreement_right`: the mean of |diag(U_kᵀ U'_k)|, diffract's per-component
@@ -17,7 +17,8 @@
 //!   swap order even if the subspace stays.
 //!
 //! k = min(10, ⌈m/4⌉) for a layer whose smaller side is m, and never more than the number of
-//! singular values above the rank tolerance in either matrix.
+//! singular values above the rank tolerance in either matrix (λ > λ_max·N·ε on the Gram
+//! eigenvalues, numpy's σ > σ_max·N·ε on the SVD fallback).
 
 use crate::spectra::{self, MatrixRef};
 use crate::weights::WeightMatrix;
@@ -138,12 +139,15 @@ fn top_vectors(w: &WeightMatrix) -> Result<(Vectors, Vectors), PairError> {
         // clusters): the SVD of A itself, slower, gives the same vectors.
         return svd_vectors(&mat);
     };
-    let smax = evals.last().copied().unwrap_or(0.0).max(0.0).sqrt();
-    let tol = smax * r.max(c) as f64 * f64::EPSILON;
+    // The Gram matrix resolves eigenvalues only down to about λ_max·N·ε (σ ≈ √(Nε)·σ_max), so
+    // that is the rank cut here, not numpy's σ_max·N·ε on singular values: a null direction's
+    // σ ≈ 1e-8·σ_max would otherwise enter the top k, with a vector that is not one.
+    let lmax = evals.last().copied().unwrap_or(0.0).max(0.0);
+    let tol = lmax * r.max(c) as f64 * f64::EPSILON;
     let top: Vec<(usize, f64)> = (0..m)
         .rev()
-        .map(|j| (j, evals[j].max(0.0).sqrt()))
-        .take_while(|(_, s)| *s > tol && *s > 0.0)
+        .filter(|&j| evals[j] > tol && evals[j] > 0.0)
+        .map(|j| (j, evals[j].sqrt()))
         .take(MAX_K)
         .collect();
     let k = top.len();

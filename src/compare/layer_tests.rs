@@ -184,3 +184,23 @@ fn the_svd_fallback_gives_the_gram_paths_subspaces() {
     let (or, _) = overlap(&vg, &vs, 8);
     assert!((ol.unwrap() - 1.0).abs() < 1e-9 && (or.unwrap() - 1.0).abs() < 1e-9);
 }
+
+#[test]
+fn a_rank_deficient_layer_against_its_rescaled_self_keeps_its_subspaces() {
+    // Rank 2 on a 40×24 layer: k would be ⌈24/4⌉ = 6, but only 2 directions exist. The
+    // Gram eigenvalues of the null space are rounding noise at ~λ_max·ε, whose square roots sit
+    // far above numpy's σ tolerance; they must not enter the top k.
+    let u: Vec<f64> = (0..40).map(|i| noise(8, 0, i, 0)).collect();
+    let v: Vec<f64> = (0..24).map(|j| noise(9, 0, 0, j)).collect();
+    let x: Vec<f64> = (0..40).map(|i| noise(10, 0, i, 1)).collect();
+    let y: Vec<f64> = (0..24).map(|j| noise(11, 0, 1, j)).collect();
+    let w = mat(1, 40, 24, |_, i, j| 3.0 * u[i] * v[j] + x[i] * y[j]);
+    let w2 = WeightMatrix {
+        data: w.data.iter().map(|a| a * 2.0).collect(),
+        ..w.clone()
+    };
+    let c = compare(&w2, &w).unwrap();
+    assert_eq!(c.k, 2, "{c:?}");
+    assert!((c.overlap_left.unwrap() - 1.0).abs() < 1e-9, "{c:?}");
+    assert!((c.overlap_right.unwrap() - 1.0).abs() < 1e-9, "{c:?}");
+}

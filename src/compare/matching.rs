@@ -126,18 +126,21 @@ pub fn match_rows(model: &[Row], base: &[Row]) -> Result<Matching, Vec<String>> 
             .collect()
     };
     let (mi, bi) = (index(&mk), index(&bk));
-    if mi.len() == bi.len() && mi.keys().all(|k| bi.contains_key(k)) {
+    let same_count = model.len() == base.len();
+    if same_count && mi.len() == bi.len() && mi.keys().all(|k| bi.contains_key(k)) {
         return by_name(model, base, &mk, &bi);
     }
     let stem_key = |r: &Row| stem(&row_key(r));
     let (ms, bs) = (unique_keys(model, &stem_key), unique_keys(base, &stem_key));
     let (msi, bsi) = (index(&ms), index(&bs));
-    if msi.len() == bsi.len() && msi.keys().all(|k| bsi.contains_key(k)) {
+    if same_count && msi.len() == bsi.len() && msi.keys().all(|k| bsi.contains_key(k)) {
         let mut m = by_name(model, base, &ms, &bsi)?;
         let renamed: Vec<(usize, usize)> = (m.pairs.iter().copied())
             .filter(|(i, j)| row_key(&model[*i]) != row_key(&base[*j]))
             .collect();
-        let (i, j) = renamed[0];
+        let Some(&(i, j)) = renamed.first() else {
+            return Ok(m); // the stems paired rows whose names are equal: a match by name
+        };
         m.by = MatchedBy::Stem;
         m.warning = Some(format!(
             "{} of {} layer names differ from the baseline's only by quantizer suffixes (first: \
@@ -154,7 +157,11 @@ pub fn match_rows(model: &[Row], base: &[Row]) -> Result<Matching, Vec<String>> 
             .map(|(m, b)| (row_key(m), row_key(b)))
             .filter(|(m, b)| m != b)
             .collect();
-        let (m0, b0) = &renamed[0];
+        let Some((m0, b0)) = renamed.first() else {
+            return Err(vec![
+                "layer names repeat in a way that cannot be paired".into(),
+            ]);
+        };
         return Ok(Matching {
             pairs: (0..model.len()).map(|i| (i, i)).collect(),
             by: MatchedBy::Position,
@@ -174,14 +181,27 @@ pub fn match_rows(model: &[Row], base: &[Row]) -> Result<Matching, Vec<String>> 
 /// One key per row: `key(row)`, and for a name that several rows share (one tensor read as two
 /// layers, e.g. an embedding tied to the output projection) `#2`, `#3`… on its later rows, in
 /// file order, so that the n-th use in one file pairs with the n-th in the other.
+///
+/// A suffixed key that is some other row's real name (`#` is legal in ONNX names) takes the
+/// next free number, so the keys are always distinct.
 fn unique_keys(rows: &[Row], key: &dyn Fn(&Row) -> String) -> Vec<String> {
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let plain: std::collections::BTreeSet<String> = rows.iter().map(key).collect();
+    let mut used = std::collections::BTreeSet::new();
+    let mut next: BTreeMap<String, usize> = BTreeMap::new();
     rows.iter()
         .map(|r| {
             let k = key(r);
-            let n = seen.entry(k.clone()).or_insert(0);
-            *n += 1;
-            if *n == 1 { k } else { format!("{k}#{n}") }
+            if used.insert(k.clone()) {
+                return k;
+            }
+            let n = next.entry(k.clone()).or_insert(1);
+            loop {
+                *n += 1;
+                let c = format!("{k}#{n}");
+                if !plain.contains(&c) && used.insert(c.clone()) {
+                    return c;
+                }
+            }
         })
         .collect()
 }

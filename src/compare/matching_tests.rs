@@ -158,3 +158,19 @@ fn a_layer_lost_in_quantization_is_named_not_every_renamed_one() {
         "{e:?}"
     );
 }
+
+#[test]
+fn a_real_name_that_looks_like_a_repeat_key_is_not_taken_for_one() {
+    // `a#2` is a legal ONNX name. The model reads `a` twice; the baseline also has a layer
+    // really named `a#2`: the extra baseline layer must be reported, not paired away.
+    let r = |n: &str| row(n, "dense", 8, 8, 1);
+    let m = vec![r("a"), r("a")];
+    let b = vec![r("a"), r("a"), r("a#2")];
+    assert!(match_rows(&m, &b).is_err());
+    let b2 = vec![r("a"), r("a#2_quantized"), r("a")];
+    assert!(match_rows(&m, &b2).is_err());
+    // Same names on both sides pair one to one.
+    let same = vec![r("a"), r("a#2"), r("a")];
+    let got = match_rows(&same, &same).unwrap();
+    assert_eq!(got.pairs, vec![(0, 0), (1, 1), (2, 2)]);
+}

@@ -448,9 +448,12 @@ impl Gate {
         self.rules.iter().any(|r| r.kind.uses_weights())
     }
 
-    /// The row statuses that a check of this gate judges (a fail) instead of an error.
+    /// The row statuses that a blocking check of this gate judges (a fail) instead of an
+    /// error. A non-blocking check only reports: its layers stay errors, or a NaN model would
+    /// pass.
     pub(crate) fn checked_statuses(&self) -> Vec<RowStatus> {
         (self.rules.iter())
+            .filter(|r| r.blocking)
             .filter_map(|r| match r.kind {
                 RuleKind::Check(c) => Some(c.status()),
                 _ => None,

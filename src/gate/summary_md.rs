@@ -64,7 +64,12 @@ pub fn to_markdown(v: &Verdict) -> String {
     let mut s = format!("### tailwatch gate: {}\n\n", label(v.status));
     let sha = |x: &Option<String>| {
         x.as_deref()
-            .map(|h| format!(" (sha256 {})", &h[..h.len().min(12)]))
+            .map(|h| {
+                format!(
+                    " (sha256 {})",
+                    cell(&h.chars().take(12).collect::<String>())
+                )
+            })
             .unwrap_or_default()
     };
     s.push_str(&format!(

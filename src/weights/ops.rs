@@ -343,15 +343,7 @@ fn gathered_dequant<'m>(
     let Some(zp) = optional_const(sc, dq.proto, Some(2))? else {
         return Ok(Gathered::NotFolded("run-time zero point"));
     };
-    let per_tensor = match scale.as_ref() {
-        Expr::Leaf(l) => match &l.src {
-            LeafSrc::ConstAttr(_, ConstValue::Float(_)) => true,
-            _ => l
-                .dims()
-                .is_some_and(|d| d.iter().all(|&x| x == 1) || d.is_empty()),
-        },
-        _ => false,
-    };
+    let per_tensor = is_scalar(&scale);
     if moved && !per_tensor {
         return Ok(Gathered::NotFolded(
             "per-axis scale after a Transpose or Reshape of the gathered rows",
@@ -386,6 +378,21 @@ fn dequantized_table<'m>(
     Gathered::Dequantized(Arc::new(x), keys)
 }
 
+/// Whether a constant holds one value (a scalar, or every dim 1).
+fn is_scalar(e: &Expr<'_>) -> bool {
+    match e {
+        Expr::Leaf(l) => match &l.src {
+            LeafSrc::ConstAttr(_, ConstValue::Float(_) | ConstValue::Int(_)) => true,
+            LeafSrc::ConstAttr(_, ConstValue::Floats(v)) => v.len() == 1,
+            LeafSrc::ConstAttr(_, ConstValue::Ints(v)) => v.len() == 1,
+            _ => l
+                .dims()
+                .is_some_and(|d| d.iter().all(|&x| x == 1) || d.is_empty()),
+        },
+        _ => false,
+    }
+}
+
 /// Ops between a Gather and its DequantizeLinear that move values without changing them.
 const LAYOUT_OPS: &[&str] = &[
     "Transpose",
@@ -411,7 +418,12 @@ fn gathered_integer<'m>(
             "run-time zero point of the MatMulInteger",
         ));
     };
-    let Some(scale) = product_scale(sc, mm.proto, 0)? else {
+    if zp.as_ref().is_some_and(|z| !is_scalar(z)) {
+        return Ok(Gathered::NotFolded(
+            "a per-row zero point of the MatMulInteger",
+        ));
+    }
+    let Some(scale) = product_scale(sc, mm.proto, 0)?.filter(|s| is_scalar(s)) else {
         return Ok(Gathered::NotFolded(
             "the table's scale is not a constant factor of the MatMulInteger's output scale",
         ));
@@ -1008,7 +1020,12 @@ fn product_scale<'m>(sc: &mut Scopes<'m>, n: &'m NodeProto, side: usize) -> Reso
     // The product of the two scales, even when both are constants (it then folds into one
     // constant, which is the scale of neither operand).
     let Some(inner) = sc.producer(other).filter(|p| p.op_type == "Mul") else {
-        return sc.resolve(other);
+        // One constant: B's scale (A's is a run-time value). It cannot be A's alone.
+        return if side == 0 {
+            Ok(None)
+        } else {
+            sc.resolve(other)
+        };
     };
     let factors: Vec<Option<Arc<Expr<'m>>>> = (inner.proto.input.iter())
         .map(|i| sc.resolve(i))
