@@ -6,7 +6,9 @@
 
 use std::path::PathBuf;
 
-use tailwatch::report::plots::{Series, esd_loglog, fit_title, lines, scatter_with_fit};
+use tailwatch::report::plots::{
+    EsdChart, Series, TailFit, esd_loglog, fit_title, lines, scatter_with_fit,
+};
 use tailwatch::stats::correlate;
 
 /// methods.md §16.2: model, α̂ (alpha_weighted), top-1 error.
@@ -85,7 +87,16 @@ fn main() -> std::io::Result<()> {
     for _ in 0..30 {
         evals.push(3.0 * rng.uniform().powf(-1.0 / 1.5));
     }
-    let esd = esd_loglog("layer 7 ESD", &evals, Some(3.0), Some(2.5), Some((lo, hi)));
+    let chart = EsdChart {
+        tail: Some(TailFit {
+            xmin: 3.0,
+            alpha: 2.5,
+            lambda: None,
+        }),
+        mp_bulk: Some((lo, hi)),
+        ..EsdChart::new("layer 7 ESD", &evals)
+    };
+    let esd = esd_loglog(&chart);
     std::fs::write(out.join("esd.svg"), esd)?;
     println!("wrote scatter.svg, lines.svg, esd.svg to {}", out.display());
     Ok(())

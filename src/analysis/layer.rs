@@ -20,6 +20,10 @@ pub struct RowEsd {
     pub key: String,
     /// The row's eigenvalues, ascending.
     pub evals: Vec<f64>,
+    /// With `randomize`: the eigenvalues of the row's element-shuffled copies (all replicas,
+    /// ascending), the random baseline the ESD is drawn against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rand_evals: Option<Vec<f64>>,
 }
 
 /// What a row is made of: which matrices, how they are scaled, how the row is identified.
@@ -155,9 +159,11 @@ pub(crate) fn finish_row(
             put_mp(&mut row, MpOf::Row, &mp, opts);
         }
     }
-    if opts.randomize {
-        put_randomized(&mut row, plan, &spec, opts)?;
-    }
+    let rand_evals = if opts.randomize {
+        Some(put_randomized(&mut row, plan, &spec, opts)?)
+    } else {
+        None
+    };
     if opts.detx {
         put_detx(&mut row, &spec, &pl, opts);
     }
@@ -174,6 +180,7 @@ pub(crate) fn finish_row(
         RowEsd {
             key,
             evals: spec.evals,
+            rand_evals,
         },
     ))
 }
@@ -370,7 +377,7 @@ fn put_randomized(
     plan: &RowPlan<'_>,
     spec: &Spectrum,
     opts: &AnalysisOptions,
-) -> Result<(), spectra::SpectrumError> {
+) -> Result<Vec<f64>, spectra::SpectrumError> {
     let layer = plan.layer;
     // n_comp: M for dense rows, the layer's M·rf for conv rows, even on slices (§10 step 2).
     let n_comp = if layer.kind.is_conv() {
@@ -398,7 +405,7 @@ fn put_randomized(
     row.set(Column::WwMaxdist, r.ww_maxdist);
     let mp = fits::fit_mp(&r.rand_evals, plan.dims.n, plan.dims.m);
     put_mp(row, MpOf::Randomized, &mp, opts);
-    Ok(())
+    Ok(r.rand_evals)
 }
 
 fn put_detx(row: &mut Row, spec: &Spectrum, pl: &PowerLawFit, opts: &AnalysisOptions) {

@@ -7,7 +7,7 @@
 //! (`cell`): a layer called `<img src=x>` or `a|b` is shown as text and cannot break the table.
 
 use super::verdict::{RuleOutcome, Status, Verdict, show};
-use crate::report::escape::{Escape, escape};
+use crate::report::escape::markdown;
 
 /// The largest summary written, in bytes.
 pub const MAX_BYTES: usize = 1 << 20;
@@ -15,21 +15,9 @@ pub const MAX_BYTES: usize = 1 << 20;
 /// Failing layers listed per rule (the JSON verdict has them all).
 const SHOWN_LAYERS: usize = 25;
 
-/// Text safe inside a Markdown table cell: HTML-escaped, Markdown punctuation backslashed, on
-/// one line.
+/// Text safe inside a Markdown table cell (`report::escape::markdown`).
 fn cell(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in escape(s, Escape::Text).chars() {
-        match c {
-            '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '#' | '~' | '$' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' | '\r' | '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    markdown(s)
 }
 
 fn label(s: Status) -> &'static str {

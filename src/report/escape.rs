@@ -40,6 +40,24 @@ pub fn escape(s: &str, mode: Escape) -> String {
     out
 }
 
+/// Text safe in Markdown, inside a table cell too: HTML-escaped, Markdown punctuation
+/// backslashed, on one line. Names come from model and config files, so a layer called
+/// `<img src=x>` or `a|b` is shown as text and cannot break a table.
+pub fn markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in escape(s, Escape::Text).chars() {
+        match c {
+            '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '#' | '~' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' | '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 #[path = "escape_tests.rs"]
 mod tests;

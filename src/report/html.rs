@@ -5,28 +5,14 @@ use std::fmt::Write;
 use super::escape::{Escape, escape};
 use super::plots::{self, Series};
 use super::tables::{self, fmt_num};
-use crate::schema::{Column, RowStatus};
+use crate::schema::Column;
 use crate::study::Study;
 use crate::study::run::{ModelResult, StudyOutcome};
 
-const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2rem auto;max-width:1200px;color:#222;padding:0 1rem}
-h1{font-size:1.6rem}h2{margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bottom:.3rem}
-table{border-collapse:collapse;margin:.6rem 0 1.2rem;font-size:.85rem}
-th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}th{background:#f4f4f4}
-td:first-child,th:first-child{text-align:left}.note{color:#666;font-size:.85rem}
-.warn{background:#fff3cd;border:1px solid #e0c36a;padding:.6rem;border-radius:4px}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:1rem}.grid svg{width:100%;height:auto}";
-
 pub fn study_html(study: &Study, o: &StudyOutcome) -> String {
     let mut h = String::new();
-    let title = format!(
-        "tailwatch study: {}",
-        escape(&study.spec.name, Escape::Text)
-    );
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title><style>{STYLE}</style></head><body>\n<h1>{title}</h1>\n"
-    );
+    let title = format!("tailwatch study: {}", study.spec.name);
+    h.push_str(&super::page::start(&title));
     if let Some(d) = &study.spec.description {
         let _ = writeln!(h, "<p>{}</p>", escape(d.trim(), Escape::Text));
     }
@@ -49,7 +35,7 @@ pub fn study_html(study: &Study, o: &StudyOutcome) -> String {
     flow_plots(&mut h, o);
     esd_plots(&mut h, study, o);
     failures(&mut h, o);
-    h.push_str("</body></html>\n");
+    h.push_str(super::page::end());
     h
 }
 
@@ -147,26 +133,10 @@ fn flow_plots(h: &mut String, o: &StudyOutcome) {
 
 fn flow_series(m: &ModelResult, metric: Column) -> Option<Series> {
     let a = m.analysis.as_ref()?;
-    let mut pts: Vec<(f64, f64, usize)> = Vec::new();
-    for r in &a.rows {
-        let (Some(id), Some(v)) = (r.num(Column::LayerId), r.num(metric)) else {
-            continue;
-        };
-        if r.status() == Some(RowStatus::Failed) || !v.is_finite() {
-            continue;
-        }
-        match pts.iter_mut().find(|p| p.0 == id) {
-            Some(p) => {
-                p.1 += v;
-                p.2 += 1;
-            }
-            None => pts.push((id, v, 1)),
-        }
-    }
     Some(Series {
         label: m.name.clone(),
         group: None,
-        points: pts.into_iter().map(|(x, s, n)| (x, s / n as f64)).collect(),
+        points: super::profiles::per_layer(&a.rows, metric),
     })
 }
 
@@ -203,7 +173,11 @@ fn esd_plots(h: &mut String, study: &Study, o: &StudyOutcome) {
         };
         for i in pick {
             let row = &a.rows[i];
-            let Some(esd) = a.esd.iter().find(|e| e.key == row_key(row)) else {
+            let Some(esd) = a
+                .esd
+                .iter()
+                .find(|e| e.key == super::profiles::row_key(row))
+            else {
                 continue;
             };
             let bulk = row.num(Column::BulkMin).zip(row.num(Column::BulkMax));
@@ -214,11 +188,12 @@ fn esd_plots(h: &mut String, study: &Study, o: &StudyOutcome) {
                 row.num(Column::LayerId).unwrap_or(f64::NAN),
                 fmt_num(row.num(Column::Alpha))
             );
-            // The chart draws a pure power law; a truncated fit (Lambda) would be misdrawn by it.
-            let alpha = row
-                .num(Column::Alpha)
-                .filter(|_| row.num(Column::Lambda).is_none());
-            let svg = plots::esd_loglog(&title, &esd.evals, row.num(Column::Xmin), alpha, bulk);
+            let chart = plots::EsdChart {
+                tail: super::profiles::tail_fit(row),
+                mp_bulk: bulk,
+                ..plots::EsdChart::new(&title, &esd.evals)
+            };
+            let svg = plots::esd_loglog(&chart);
             let _ = writeln!(h, "<div>{svg}</div>");
         }
     }
@@ -240,13 +215,4 @@ fn failures(h: &mut String, o: &StudyOutcome) {
         );
     }
     h.push_str("</ul>\n");
-}
-
-/// The ESD key of a row: `layer_id`, or `layer_id:slice_id` for sliced rows.
-fn row_key(row: &crate::metrics::row::Row) -> String {
-    let id = row.num(Column::LayerId).unwrap_or(-1.0) as i64;
-    match row.num(Column::SliceId) {
-        Some(s) => format!("{id}:{}", s as i64),
-        None => id.to_string(),
-    }
 }

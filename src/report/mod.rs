@@ -5,6 +5,8 @@ pub mod escape;
 pub(crate) mod html;
 pub(crate) mod markdown;
 pub mod output;
+pub(crate) mod page;
 pub mod plots;
+pub mod profiles;
 pub mod study;
 pub(crate) mod tables;

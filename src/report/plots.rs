@@ -8,12 +8,17 @@
 //! are skipped; when nothing is left the chart says "no data" instead of failing.
 
 mod axis;
+mod esd;
 mod svg;
+
+pub use esd::{EsdChart, TailFit, esd_linear, esd_loglog};
 
 use axis::{
     LogTick, Scale, finite_range, linear_ticks, log_ticks, padded, plain_log_label, tick_label,
 };
-use svg::{Anchor, Font, INK, Stroke, Svg, text_width, truncate};
+use std::fmt::Write;
+
+use svg::{Anchor, Font, INK, Stroke, Svg, num, text_width, truncate};
 
 use crate::stats::Correlation;
 
@@ -62,6 +67,10 @@ pub fn fit_title(metric: &str, c: &Correlation) -> String {
 
 /// Accuracy vs a metric, one labelled dot per model, and the OLS line `line = (slope, intercept)`
 /// (as returned by `stats::ols`) clipped to the plot. Stats belong in the title (see `fit_title`).
+///
+/// Each point carries its name when every name fits beside its point without touching another
+/// name, a point or the line; otherwise (clustered models) the points are numbered and a key on
+/// the right gives the names, so that no two labels overlap.
 pub fn scatter_with_fit(
     title: &str,
     x_label: &str,
@@ -82,35 +91,70 @@ pub fn scatter_with_fit(
     };
     let x = LinearAxis::new(padded(xr, 0.1), 7);
     let y = LinearAxis::new(padded(yr, 0.12), 6);
-    let frame = Frame::for_linear(&y, 24.0);
-    let (mut svg, xs, ys) = frame.start(
+    let names: Vec<String> = pts.iter().map(|p| truncate(p.0, MAX_LABEL_CHARS)).collect();
+    let line = line.filter(|(b, a)| b.is_finite() && a.is_finite());
+    let scene = |frame: &Frame| {
+        let (xs, ys) = (frame.x_scale(x.domain), frame.y_scale(y.domain));
+        let fit = line.and_then(|(slope, intercept)| {
+            let p0 = (x.domain.0, intercept + slope * x.domain.0);
+            let p1 = (x.domain.1, intercept + slope * x.domain.1);
+            clip_segment(p0, p1, x.domain, y.domain)
+                .map(|(a, b)| ((xs.map(a.0), ys.map(a.1)), (xs.map(b.0), ys.map(b.1))))
+        });
+        let pixels: Vec<(f64, f64)> = pts.iter().map(|p| (xs.map(p.1), ys.map(p.2))).collect();
+        let mut obstacles = fit.map_or_else(Vec::new, |(a, b)| segment_boxes(a, b));
+        obstacles.extend(
+            pixels
+                .iter()
+                .map(|p| BoxPx::new(p.0 - 4.5, p.1 - 4.5, p.0 + 4.5, p.1 + 4.5)),
+        );
+        (fit, pixels, obstacles)
+    };
+    let named = Frame::for_linear(&y, 24.0);
+    let (fit, pixels, obstacles) = scene(&named);
+    let by_name = layout_point_labels(&named, &pixels, &names, &obstacles);
+    let clean = by_name.iter().all(|l| l.cost == 0.0);
+    let numbers: Vec<String> = (1..=pts.len()).map(|i| i.to_string()).collect();
+    let key: Vec<String> = names
+        .iter()
+        .zip(&numbers)
+        .map(|(n, i)| format!("{i}  {n}"))
+        .collect();
+    let key_width = key
+        .iter()
+        .map(|k| text_width(k, TICK_SIZE))
+        .fold(0.0, f64::max)
+        .min(240.0)
+        + 20.0;
+    let numbered = Frame::for_linear(&y, key_width);
+    let (frame, fit, pixels, labels) = if clean {
+        (named, fit, pixels, by_name)
+    } else {
+        let (fit, pixels, obstacles) = scene(&numbered);
+        let labels = layout_point_labels(&numbered, &pixels, &numbers, &obstacles);
+        (numbered, fit, pixels, labels)
+    };
+
+    let (mut svg, _, _) = frame.start(
         title,
         (x.domain, y.domain),
         (&x.ticks(), &y.ticks()),
         (x_label, y_label),
     );
-
-    let mut obstacles = Vec::new();
-    if let Some((slope, intercept)) = line.filter(|(b, a)| b.is_finite() && a.is_finite()) {
-        let p0 = (x.domain.0, intercept + slope * x.domain.0);
-        let p1 = (x.domain.1, intercept + slope * x.domain.1);
-        if let Some((a, b)) = clip_segment(p0, p1, x.domain, y.domain) {
-            let (a, b) = ((xs.map(a.0), ys.map(a.1)), (xs.map(b.0), ys.map(b.1)));
-            svg.line(a, b, Stroke::solid(FIT, 1.8));
-            obstacles = segment_boxes(a, b);
-        }
+    if let Some((a, b)) = fit {
+        svg.line(a, b, Stroke::solid(FIT, 1.8));
     }
-    let pixels: Vec<(f64, f64)> = pts.iter().map(|p| (xs.map(p.1), ys.map(p.2))).collect();
     for &p in &pixels {
         svg.circle(p, 4.5, POINT, Some(Stroke::solid("#ffffff", 1.0)));
     }
-    let labels: Vec<String> = pts.iter().map(|p| truncate(p.0, MAX_LABEL_CHARS)).collect();
-    obstacles.extend(
-        pixels
-            .iter()
-            .map(|p| BoxPx::new(p.0 - 4.5, p.1 - 4.5, p.0 + 4.5, p.1 + 4.5)),
-    );
-    place_point_labels(&mut svg, &frame, &pixels, &labels, &obstacles);
+    for l in &labels {
+        let mut font = Font::new(POINT_LABEL_SIZE, l.anchor);
+        font.colour = "#333333";
+        svg.text(l.at, &l.text, font);
+    }
+    if !clean {
+        draw_key(&mut svg, (frame.x1 + 10.0, frame.y0), frame.y1, &key);
+    }
     svg.finish()
 }
 
@@ -171,100 +215,6 @@ fn series_style(slot: usize) -> Stroke<'static> {
     } else {
         Stroke::solid(colour, 1.6)
     }
-}
-
-/// ESD on log-log axes: a density histogram over log-spaced bins of the eigenvalues, the fitted
-/// power law p(λ) ∝ λ^−α from `xmin` over the tail, a marker at xmin, and for `mp_bulk = (λ−, λ+)`
-/// markers at the bulk edges with the Marchenko–Pastur density those edges imply.
-pub fn esd_loglog(
-    title: &str,
-    evals: &[f64],
-    xmin: Option<f64>,
-    alpha: Option<f64>,
-    mp_bulk: Option<(f64, f64)>,
-) -> String {
-    let logs: Vec<f64> = evals
-        .iter()
-        .filter(|v| v.is_finite() && **v > 0.0)
-        .map(|v| v.log10())
-        .collect();
-    let Some(range) = finite_range(logs.iter().copied()) else {
-        return no_data(title);
-    };
-    let xmin = xmin.filter(|v| v.is_finite() && *v > 0.0);
-    let mp = mp_bulk.and_then(|(lo, hi)| MpDensity::from_edges(lo, hi));
-    let hist = Histogram::log_binned(&logs, range);
-
-    // x domain: the eigenvalues plus the markers, padded.
-    let marks = xmin
-        .iter()
-        .map(|v| v.log10())
-        .chain(mp.iter().flat_map(|m| m.edges_log10()));
-    let x_range = finite_range(logs.iter().copied().chain(marks)).unwrap_or(range);
-    let xd = padded(x_range, 0.04);
-    let tail = PowerLawTail::new(xmin, alpha, &logs, &hist);
-    let yd = density_domain(&hist, tail.as_ref(), mp.as_ref());
-
-    let frame = Frame::for_log_y(160.0);
-    let (mut svg, xs, ys) = frame.start(
-        title,
-        (xd, yd),
-        (&log_axis_ticks(xd), &log_axis_ticks(yd)),
-        ("eigenvalue λ", "density"),
-    );
-    let mut entries = vec![("ESD".to_string(), Stroke::solid("#9ecae1", 8.0))];
-    for bar in hist.bars() {
-        let top = ys.map(bar.log_density.max(yd.0));
-        let (left, right) = (xs.map(bar.lo), xs.map(bar.hi));
-        svg.rect(
-            (left, top),
-            (right - left, frame.y1 - top),
-            "#9ecae1",
-            Some(Stroke::solid("#6baed6", 0.5)),
-        );
-    }
-    if let Some(m) = &mp {
-        let px: Vec<(f64, f64)> = m
-            .curve_log10(xd)
-            .into_iter()
-            .filter(|p| p.1 >= yd.0 && p.1 <= yd.1)
-            .map(|p| (xs.map(p.0), ys.map(p.1)))
-            .collect();
-        svg.polyline(&px, Stroke::solid("#2ca02c", 1.6));
-        entries.push(("MP density".to_string(), Stroke::solid("#2ca02c", 1.6)));
-        let edge = Stroke::dashed("#2ca02c", 1.2, "2 3");
-        for e in m.edges_log10() {
-            svg.line((xs.map(e), frame.y0), (xs.map(e), frame.y1), edge);
-        }
-        entries.push(("MP bulk edges".to_string(), edge));
-    }
-    if let Some(t) = &tail {
-        let p0 = (t.log_xmin, t.log_density(t.log_xmin));
-        let p1 = (xd.1, t.log_density(xd.1));
-        if let Some((a, b)) = clip_segment(p0, p1, xd, yd) {
-            let stroke = Stroke::solid(FIT, 2.0);
-            svg.line(
-                (xs.map(a.0), ys.map(a.1)),
-                (xs.map(b.0), ys.map(b.1)),
-                stroke,
-            );
-            entries.push((format!("power law, α = {}", tick_label(t.alpha, 2)), stroke));
-        }
-    }
-    if let Some(v) = xmin {
-        let stroke = Stroke::dashed("#444444", 1.3, "6 4");
-        let x = xs.map(v.log10());
-        svg.line((x, frame.y0), (x, frame.y1), stroke);
-        entries.push((format!("xmin = {}", significant(v)), stroke));
-    }
-    draw_legend(&mut svg, (frame.x1 + 14.0, frame.y0), frame.y1, &entries);
-    svg.finish()
-}
-
-/// A value with 3 significant digits, for legend text.
-fn significant(v: f64) -> String {
-    let decimals = (2.0 - v.abs().log10().floor()).clamp(0.0, 6.0) as usize;
-    tick_label(v, decimals)
 }
 
 /// A linear axis: its domain and the ticks inside it.
@@ -391,21 +341,24 @@ impl Frame {
         (xs, ys): (Scale, Scale),
         (x_label, y_label): (&str, &str),
     ) {
-        let grid = Stroke::solid(GRID, 1.0);
+        // Grid lines and tick marks as one path each: a report holds hundreds of charts.
+        let (mut grid, mut marks) = (String::new(), String::new());
         let tick_font = Font::new(TICK_SIZE, Anchor::Middle);
         for t in x_ticks.iter().filter(|t| xs.contains(t.at)) {
-            let x = xs.map(t.at);
-            svg.line((x, self.y0), (x, self.y1), grid);
-            svg.line((x, self.y1), (x, self.y1 + 4.0), Stroke::solid(FRAME, 1.0));
-            draw_tick_text(svg, (x, self.y1 + 18.0), &t.text, tick_font);
+            let x = num(xs.map(t.at));
+            let _ = write!(grid, "M{x},{}V{}", num(self.y0), num(self.y1));
+            let _ = write!(marks, "M{x},{}v4", num(self.y1));
+            draw_tick_text(svg, (xs.map(t.at), self.y1 + 18.0), &t.text, tick_font);
         }
         let y_font = Font::new(TICK_SIZE, Anchor::End);
         for t in y_ticks.iter().filter(|t| ys.contains(t.at)) {
-            let y = ys.map(t.at);
-            svg.line((self.x0, y), (self.x1, y), grid);
-            svg.line((self.x0 - 4.0, y), (self.x0, y), Stroke::solid(FRAME, 1.0));
-            draw_tick_text(svg, (self.x0 - 7.0, y + 4.0), &t.text, y_font);
+            let y = num(ys.map(t.at));
+            let _ = write!(grid, "M{},{y}H{}", num(self.x0), num(self.x1));
+            let _ = write!(marks, "M{},{y}h4", num(self.x0 - 4.0));
+            draw_tick_text(svg, (self.x0 - 7.0, ys.map(t.at) + 4.0), &t.text, y_font);
         }
+        svg.path(&grid, "none", Some(Stroke::solid(GRID, 1.0)));
+        svg.path(&marks, "none", Some(Stroke::solid(FRAME, 1.0)));
         svg.rect(
             (self.x0, self.y0),
             (self.x1 - self.x0, self.y1 - self.y0),
@@ -485,15 +438,23 @@ fn segment_boxes(a: (f64, f64), b: (f64, f64)) -> Vec<BoxPx> {
         .collect()
 }
 
+/// A point label as placed: where, how anchored, and how much it overlaps (0: not at all).
+struct PlacedLabel {
+    text: String,
+    at: (f64, f64),
+    anchor: Anchor,
+    cost: f64,
+}
+
 /// Place each point's label beside it, trying several positions and keeping the first that
-/// overlaps neither earlier labels nor `obstacles` (points, the fit line) nor the frame edge.
-fn place_point_labels(
-    svg: &mut Svg,
+/// overlaps neither earlier labels nor `obstacles` (points, the fit line) nor the frame edge,
+/// else the least bad one (its `cost` says by how much it overlaps).
+fn layout_point_labels(
     frame: &Frame,
     points: &[(f64, f64)],
     labels: &[String],
     obstacles: &[BoxPx],
-) {
+) -> Vec<PlacedLabel> {
     const CANDIDATES: [(f64, f64, Anchor); 8] = [
         (7.0, -6.0, Anchor::Start),
         (7.0, 14.0, Anchor::Start),
@@ -505,7 +466,7 @@ fn place_point_labels(
         (-9.0, 4.0, Anchor::End),
     ];
     let mut placed: Vec<BoxPx> = Vec::new();
-    let font_colour = "#333333";
+    let mut out = Vec::new();
     for (p, label) in points.iter().zip(labels) {
         let w = text_width(label, POINT_LABEL_SIZE);
         let options = CANDIDATES.iter().map(|&(dx, dy, anchor)| {
@@ -537,12 +498,42 @@ fn place_point_labels(
                 _ => Some(c),
             },
         );
-        if let Some(((x, y, anchor), bx, _)) = best {
-            let mut font = Font::new(POINT_LABEL_SIZE, anchor);
-            font.colour = font_colour;
-            svg.text((x, y), label, font);
+        if let Some(((x, y, anchor), bx, cost)) = best {
             placed.push(bx);
+            out.push(PlacedLabel {
+                text: label.clone(),
+                at: (x, y),
+                anchor,
+                cost,
+            });
         }
+    }
+    out
+}
+
+/// A key of text lines stacked from `at` (the numbered points' names); lines that do not fit
+/// above `bottom` are summarised.
+fn draw_key(svg: &mut Svg, at: (f64, f64), bottom: f64, entries: &[String]) {
+    const ROW: f64 = 16.0;
+    let rows = (((bottom - at.1) / ROW) as usize).max(1);
+    let shown = if entries.len() > rows {
+        rows - 1
+    } else {
+        entries.len()
+    };
+    let mut font = Font::new(TICK_SIZE, Anchor::Start);
+    font.colour = "#333333";
+    for (i, label) in entries.iter().take(shown).enumerate() {
+        let y = at.1 + 10.0 + ROW * i as f64;
+        svg.text((at.0, y), &truncate(label, MAX_LABEL_CHARS + 4), font);
+    }
+    if shown < entries.len() {
+        let y = at.1 + 10.0 + ROW * shown as f64;
+        svg.text(
+            (at.0, y),
+            &format!("… {} more", entries.len() - shown),
+            font,
+        );
     }
 }
 
@@ -608,190 +599,6 @@ fn clip_segment(
     }
     let at = |t: f64| (p0.0 + t * dx, p0.1 + t * dy);
     Some((at(t0), at(t1)))
-}
-
-/// Density histogram over equal-width bins in log10 λ.
-struct Histogram {
-    /// Bin edges in log10 units.
-    edges: Vec<f64>,
-    counts: Vec<usize>,
-    total: usize,
-}
-
-/// One non-empty bin: its log10 edges and log10 density (per unit λ).
-struct Bar {
-    lo: f64,
-    hi: f64,
-    log_density: f64,
-}
-
-impl Histogram {
-    /// About 2√n bins, between 10 and 100 (WW plots 100 bins; few eigenvalues need fewer).
-    fn log_binned(logs: &[f64], range: (f64, f64)) -> Self {
-        let n = logs.len();
-        let bins = ((2.0 * (n as f64).sqrt()).ceil() as usize).clamp(10, 100);
-        let (lo, hi) = if range.1 > range.0 {
-            range
-        } else {
-            (range.0 - 0.5, range.1 + 0.5)
-        };
-        let width = (hi - lo) / bins as f64;
-        let edges: Vec<f64> = (0..=bins).map(|i| lo + width * i as f64).collect();
-        let mut counts = vec![0usize; bins];
-        for &v in logs {
-            let i = (((v - lo) / width).floor() as usize).min(bins - 1);
-            if let Some(c) = counts.get_mut(i) {
-                *c += 1;
-            }
-        }
-        Histogram {
-            edges,
-            counts,
-            total: n,
-        }
-    }
-
-    fn bars(&self) -> impl Iterator<Item = Bar> + '_ {
-        self.counts
-            .iter()
-            .zip(self.edges.windows(2))
-            .filter(|(c, _)| **c > 0)
-            .map(|(&c, e)| {
-                let dlambda = 10f64.powf(e[1]) - 10f64.powf(e[0]);
-                Bar {
-                    lo: e[0],
-                    hi: e[1],
-                    log_density: (c as f64 / (self.total as f64 * dlambda)).log10(),
-                }
-            })
-    }
-
-    /// log10 density of the bin holding log10 λ = `at`, if that bin is non-empty.
-    fn log_density_at(&self, at: f64) -> Option<f64> {
-        self.bars()
-            .find(|b| at >= b.lo && at <= b.hi)
-            .map(|b| b.log_density)
-    }
-}
-
-/// The fitted tail p(λ) = c·λ^−α drawn from xmin.
-struct PowerLawTail {
-    alpha: f64,
-    log_xmin: f64,
-    /// log10 of the density at xmin.
-    log_at_xmin: f64,
-}
-
-impl PowerLawTail {
-    /// Normalised to the tail's share of the eigenvalues: p(λ) = f·(α−1)/xmin·(λ/xmin)^−α. For
-    /// α ≤ 1 (not normalisable) the line is anchored at the histogram instead.
-    fn new(xmin: Option<f64>, alpha: Option<f64>, logs: &[f64], hist: &Histogram) -> Option<Self> {
-        let (xmin, alpha) = (xmin?, alpha.filter(|a| a.is_finite())?);
-        let log_xmin = xmin.log10();
-        let log_at_xmin = if alpha > 1.0 {
-            let tail = logs.iter().filter(|v| **v >= log_xmin).count();
-            let share = tail as f64 / logs.len().max(1) as f64;
-            (share * (alpha - 1.0) / xmin).log10()
-        } else {
-            hist.log_density_at(log_xmin)?
-        };
-        log_at_xmin.is_finite().then_some(PowerLawTail {
-            alpha,
-            log_xmin,
-            log_at_xmin,
-        })
-    }
-
-    fn log_density(&self, log_lambda: f64) -> f64 {
-        self.log_at_xmin - self.alpha * (log_lambda - self.log_xmin)
-    }
-}
-
-/// The Marchenko–Pastur density (`fits::mp::mp_density`) implied by bulk edges
-/// λ± = σ²(1 ± 1/√Q)².
-struct MpDensity {
-    lo: f64,
-    hi: f64,
-    q: f64,
-    sigma: f64,
-}
-
-impl MpDensity {
-    /// √λ+ + √λ− = 2σ and √λ+ − √λ− = 2σ/√Q; needs 0 ≤ λ− < λ+.
-    fn from_edges(lo: f64, hi: f64) -> Option<Self> {
-        if !(lo.is_finite() && hi.is_finite() && lo >= 0.0 && hi > lo) {
-            return None;
-        }
-        let (a, b) = (hi.sqrt(), lo.sqrt());
-        let sigma = (a + b) / 2.0;
-        let inv_sqrt_q = (a - b) / (a + b);
-        Some(MpDensity {
-            lo,
-            hi,
-            q: 1.0 / (inv_sqrt_q * inv_sqrt_q),
-            sigma,
-        })
-    }
-
-    /// Edges in log10 units (λ− = 0 has none).
-    fn edges_log10(&self) -> Vec<f64> {
-        [self.lo, self.hi]
-            .iter()
-            .filter(|v| **v > 0.0)
-            .map(|v| v.log10())
-            .collect()
-    }
-
-    fn density(&self, lambda: f64) -> f64 {
-        crate::fits::mp::mp_density(lambda, self.sigma, self.q)
-    }
-
-    /// (log10 λ, log10 density) over the bulk, sampled evenly in log λ within `xd`.
-    fn curve_log10(&self, xd: (f64, f64)) -> Vec<(f64, f64)> {
-        const SAMPLES: usize = 240;
-        let from = if self.lo > 0.0 {
-            self.lo.log10().max(xd.0)
-        } else {
-            xd.0
-        };
-        let to = self.hi.log10().min(xd.1);
-        if to <= from {
-            return Vec::new();
-        }
-        (0..=SAMPLES)
-            .map(|i| from + (to - from) * i as f64 / SAMPLES as f64)
-            .filter_map(|l| {
-                let d = self.density(10f64.powf(l));
-                (d > 0.0).then(|| (l, d.log10()))
-            })
-            .collect()
-    }
-}
-
-/// y domain (log10 density) covering the bars, the power law at xmin and the MP peak, kept to at
-/// most nine decades below the top so a steep tail does not flatten the histogram.
-fn density_domain(
-    hist: &Histogram,
-    tail: Option<&PowerLawTail>,
-    mp: Option<&MpDensity>,
-) -> (f64, f64) {
-    let bars = hist.bars().map(|b| b.log_density);
-    let extra = tail.map(|t| t.log_at_xmin).into_iter().chain(
-        mp.iter()
-            .flat_map(|m| m.curve_log10((f64::NEG_INFINITY, f64::INFINITY)))
-            .map(|p| p.1)
-            .fold(None, |acc: Option<f64>, v| {
-                Some(acc.map_or(v, |a| a.max(v)))
-            }),
-    );
-    let (lo, hi) = finite_range(bars.chain(extra)).unwrap_or((-1.0, 1.0));
-    let hi = hi + 0.3;
-    let lo = (lo - 0.3).max(hi - 9.0);
-    if hi - lo < 1.0 {
-        (lo - 0.5, hi + 0.5)
-    } else {
-        (lo, hi)
-    }
 }
 
 /// A chart frame with the title and a centred "no data" message.

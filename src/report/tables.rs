@@ -1,6 +1,6 @@
 //! The study's tables, built once and rendered as Markdown (report.md) or HTML (report.html).
 
-use super::escape::{Escape, escape};
+use super::escape::{Escape, escape, markdown};
 use super::study::ranking;
 use crate::schema::{Column, summary};
 use crate::study::Study;
@@ -165,9 +165,8 @@ fn correlation_cells(r: &CorrelationRow) -> Vec<String> {
 
 impl Table {
     pub fn to_markdown(&self) -> String {
-        let cell = |s: &str| s.replace('|', "\\|").replace(['\n', '\r'], " ");
         let line = |cells: &[String]| {
-            let v: Vec<String> = cells.iter().map(|c| cell(c)).collect();
+            let v: Vec<String> = cells.iter().map(|c| markdown(c)).collect();
             format!("| {} |\n", v.join(" | "))
         };
         let align: Vec<String> = (0..self.headers.len())
@@ -181,20 +180,30 @@ impl Table {
         s
     }
 
+    /// The table in a horizontally scrolling box (`.scroll` in the page style), so that a wide
+    /// table never widens the page or cuts columns at a laptop's width; text columns carry the
+    /// class `t` (left-aligned).
     pub fn to_html(&self) -> String {
-        let mut s = String::from("<table><tr>");
-        for h in &self.headers {
-            s.push_str(&format!("<th>{}</th>", escape(h, Escape::Text)));
+        let class = |i: usize| {
+            if i < self.text_columns {
+                " class=\"t\""
+            } else {
+                ""
+            }
+        };
+        let mut s = String::from("<div class=\"scroll\"><table><thead><tr>");
+        for (i, h) in self.headers.iter().enumerate() {
+            s.push_str(&format!("<th{}>{}</th>", class(i), escape(h, Escape::Text)));
         }
-        s.push_str("</tr>\n");
+        s.push_str("</tr></thead><tbody>\n");
         for r in &self.rows {
             s.push_str("<tr>");
-            for c in r {
-                s.push_str(&format!("<td>{}</td>", escape(c, Escape::Text)));
+            for (i, c) in r.iter().enumerate() {
+                s.push_str(&format!("<td{}>{}</td>", class(i), escape(c, Escape::Text)));
             }
             s.push_str("</tr>\n");
         }
-        s.push_str("</table>\n");
+        s.push_str("</tbody></table></div>\n");
         s
     }
 }

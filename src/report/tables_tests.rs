@@ -9,9 +9,14 @@ fn renders_and_escapes() {
     };
     assert_eq!(
         t.to_markdown(),
-        "| a | b |\n|---|---:|\n| x\\|<y> | 1.0 |\n"
+        "| a | b |\n|---|---:|\n| x\\|&lt;y&gt; | 1.0 |\n"
     );
-    assert!(t.to_html().contains("<td>x|&lt;y&gt;</td>"));
+    let html = t.to_html();
+    assert!(
+        html.contains("<td class=\"t\">x|&lt;y&gt;</td><td>1.0</td>"),
+        "{html}"
+    );
+    assert!(html.starts_with("<div class=\"scroll\"><table>"));
     assert_eq!(fmt_num(Some(0.00012)), "1.200e-4");
     assert_eq!(fmt_num(None), "–");
 }

@@ -170,6 +170,18 @@ impl Svg {
         );
     }
 
+    /// A path from SVG path data `d` (nothing is written for empty data).
+    pub fn path(&mut self, d: &str, fill: &str, stroke: Option<Stroke>) {
+        if d.is_empty() {
+            return;
+        }
+        let _ = write!(
+            self.buf,
+            r#"<path d="{d}" fill="{fill}"{}/>"#,
+            stroke.map_or(String::new(), |s| format!(" {}", s.attrs()))
+        );
+    }
+
     /// Escaped text at `at` (baseline position).
     pub fn text(&mut self, at: (f64, f64), text: &str, font: Font) {
         self.open_text(at, font, "");
