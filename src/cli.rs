@@ -66,6 +66,10 @@ struct GateArgs {
     /// step summary or a merge-request comment.
     #[arg(long)]
     summary_md: Option<PathBuf>,
+    /// Write the audit report (report.html, report.md) with the verdict and, with a baseline,
+    /// the before/after comparison into this directory.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -78,6 +82,9 @@ struct AnalyzeArgs {
     /// Also write esd.csv: every row's eigenvalues (key,index,eigenvalue).
     #[arg(long)]
     save_esd: bool,
+    /// Do not write the audit report (report.html, report.md).
+    #[arg(long)]
+    no_report: bool,
     #[command(flatten)]
     analysis: AnalysisArgs,
 }
@@ -267,6 +274,9 @@ fn analyze(a: &AnalyzeArgs) -> Result<()> {
     )?;
     let out = tailwatch::io::OutDir::create(&a.out)?;
     report::analysis::write(&out, &analysis, preset.name(), a.save_esd)?;
+    if !a.no_report {
+        report::audit::write(&out, &report::audit::Audit::new(&analysis, preset))?;
+    }
     let s = &analysis.summary;
     eprintln!(
         "{}: {} layers, {} rows ({} skipped, {} not analyzed, {} fit failed); alpha {} alpha_weighted {} log_spectral_norm {} → {}",
@@ -294,14 +304,35 @@ fn gate(a: &GateArgs) -> Result<ExitCode> {
         (None, Some(p)) => Some(BaselineSource::Report(p.clone())),
         (None, None) => None,
     };
-    let v = gate::eval::run(&g, &a.model, baseline.as_ref()).unwrap_or_else(|e| {
-        Verdict::failed_to_evaluate(
-            &a.gate.display().to_string(),
-            g.preset.name(),
-            &a.model.display().to_string(),
-            e.to_string(),
-        )
-    });
+    let judged = gate::eval::run_judged(&g, &a.model, baseline.as_ref());
+    let (v, judged) = match judged {
+        Ok(j) => (j.verdict.clone(), Some(j)),
+        Err(e) => (
+            Verdict::failed_to_evaluate(
+                &a.gate.display().to_string(),
+                g.preset.name(),
+                &a.model.display().to_string(),
+                e.to_string(),
+            ),
+            None,
+        ),
+    };
+    if let Some(dir) = &a.report {
+        let out = tailwatch::io::OutDir::create(dir)?;
+        match &judged {
+            Some(j) => {
+                let audit = report::audit::Audit {
+                    gate: Some(report::audit::GateView {
+                        verdict: &v,
+                        baseline: j.baseline.as_ref(),
+                    }),
+                    ..report::audit::Audit::new(&j.model, g.preset)
+                };
+                report::audit::write(&out, &audit)?
+            }
+            None => report::audit::write_unevaluated(&out, &v)?,
+        };
+    }
     if let Some(p) = &a.junit {
         write_file(p, junit::to_xml(&v).as_bytes())?;
     }

@@ -13,7 +13,8 @@
 //! [`onnx`] (load a model safely) → [`weights`] (find weight layers, build their matrices) →
 //! [`spectra`] (eigenvalues of WᵀW) → [`fits`] (power law, Marchenko–Pastur) → [`metrics`]
 //! (per-layer columns and model summaries) → [`stats`] (correlation with reported errors across a
-//! study) → [`report`] (CSV, JSON, Markdown, HTML) and [`gate`] (a release verdict, which can
+//! study) → [`report`] (CSV, JSON, Markdown, HTML; [`report::audit`] is the one-model audit
+//! report) and [`gate`] (a release verdict, which can
 //! [`compare`] a model with its baseline layer by layer); [`describe`]
 //! lists the weight layers without spectra.
 //! [`analysis`] runs the per-model stages, [`study`] a family of models. [`options`] holds the

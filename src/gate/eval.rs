@@ -26,6 +26,23 @@ use crate::schema::{Column, RowStatus};
 /// Analyze `model` (and load the baseline) with the gate's options, then judge every rule.
 /// Errors are inputs that could not be read or analyzed at all.
 pub fn run(gate: &Gate, model: &Path, baseline: Option<&BaselineSource>) -> Result<Verdict> {
+    run_judged(gate, model, baseline).map(|j| j.verdict)
+}
+
+/// A gate run with what it judged: the verdict, the model's analysis and the baseline, for
+/// the audit report (`gate --report`).
+#[derive(Clone, Debug)]
+pub struct Judged {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The model's analysis with the gate's options.
+    pub model: analysis::ModelAnalysis,
+    /// The baseline as judged.
+    pub baseline: Option<Evidence>,
+}
+
+/// As [`run`], keeping the analyses.
+pub fn run_judged(gate: &Gate, model: &Path, baseline: Option<&BaselineSource>) -> Result<Judged> {
     let names = |f: fn(&RuleKind) -> bool| -> String {
         let v: Vec<&str> = (gate.rules.iter())
             .filter(|r| f(&r.kind))
@@ -54,17 +71,18 @@ pub fn run(gate: &Gate, model: &Path, baseline: Option<&BaselineSource>) -> Resu
     let base = baseline
         .map(|b| baseline::load(b, &gate.options))
         .transpose()?;
-    let cand = Evidence::from_analysis(&analysis::analyze_file(model, &gate.options)?);
+    let analysis = analysis::analyze_file(model, &gate.options)?;
+    let cand = Evidence::from_analysis(&analysis);
     let comparison = match &base {
         Some(b) if gate.needs_weights() => compared(gate, &cand, b)?,
         _ => None,
     };
-    Ok(evaluate_with(
-        gate,
-        &cand,
-        base.as_ref(),
-        comparison.as_ref(),
-    ))
+    let verdict = evaluate_with(gate, &cand, base.as_ref(), comparison.as_ref());
+    Ok(Judged {
+        verdict,
+        model: analysis,
+        baseline: base,
+    })
 }
 
 /// The layer-by-layer comparison of the weights, when the layers match (a mismatch is reported

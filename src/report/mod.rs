@@ -1,6 +1,7 @@
 //! Reports: every file tailwatch writes, each format in its own module.
 
 pub mod analysis;
+pub mod audit;
 pub mod escape;
 pub(crate) mod html;
 pub(crate) mod markdown;
