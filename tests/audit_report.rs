@@ -491,3 +491,32 @@ fn a_500_layer_report_stays_under_8_mb_with_every_layer() {
         std::fs::read(out.join("report.md")).unwrap()
     );
 }
+
+#[test]
+fn a_gate_that_cannot_evaluate_still_writes_a_report_and_no_report_skips_it() {
+    let out = tempfile::tempdir().unwrap();
+    let gate = common::data::repo_file("configs/gates/release.yaml");
+    let model = common::data::repo_file("tests/data/zoo/ppocr-cls-v2.onnx");
+    // The release gate compares with a baseline, and none is given.
+    let o = tailwatch(&["gate", s(&gate), s(&model), "--report", s(out.path())]);
+    assert_eq!(o.status.code(), Some(2));
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    let body = html.split("<body>").nth(1).unwrap();
+    assert!(body[..400.min(body.len())].contains("ERROR: the gate could not be evaluated"));
+    assert!(html.contains("--baseline"), "the reason is in the report");
+    let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(md.contains("ERROR"), "{md}");
+
+    let plain = tempfile::tempdir().unwrap();
+    let o = tailwatch(&[
+        "analyze",
+        s(&model),
+        "--out",
+        s(plain.path()),
+        "--no-report",
+    ]);
+    assert!(o.status.success());
+    assert!(plain.path().join("details.csv").exists());
+    assert!(!plain.path().join("report.html").exists());
+    assert!(!plain.path().join("report.md").exists());
+}

@@ -40,18 +40,23 @@ pub fn escape(s: &str, mode: Escape) -> String {
     out
 }
 
-/// Text safe in Markdown, inside a table cell too: HTML-escaped, Markdown punctuation
-/// backslashed, on one line. Names come from model and config files, so a layer called
+/// Text safe in Markdown, inside a table cell too: `&`, `<` and `>` as entities (no tag can
+/// open), Markdown punctuation backslashed, on one line; quotes stay as they are, so that a
+/// terminal shows them plainly. Names come from model and config files, so a layer called
 /// `<img src=x>` or `a|b` is shown as text and cannot break a table.
 pub fn markdown(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in escape(s, Escape::Text).chars() {
+    for c in s.chars() {
         match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
             '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '#' | '~' | '$' => {
                 out.push('\\');
                 out.push(c);
             }
             '\n' | '\r' | '\t' => out.push(' '),
+            c if (c as u32) < 0x20 => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }

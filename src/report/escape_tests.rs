@@ -35,3 +35,12 @@ fn characters_xml_forbids_become_replacement() {
 fn already_escaped_text_is_escaped_again() {
     assert_eq!(escape("&amp;", Escape::Text), "&amp;amp;");
 }
+
+#[test]
+fn markdown_shows_names_as_text() {
+    assert_eq!(
+        markdown("<img src=\"x\"> a|b *c* `d`\n[e](f) #1 \u{1}"),
+        "&lt;img src=\"x\"&gt; a\\|b \\*c\\* \\`d\\` \\[e\\](f) \\#1 \u{FFFD}"
+    );
+    assert_eq!(markdown("conv1_weights & co"), "conv1\\_weights &amp; co");
+}

@@ -64,7 +64,7 @@ pub fn render(c: &Content) -> String {
             kind.severity().name().to_uppercase(),
             kind.title(),
             group.len(),
-            md(kind.explanation())
+            kind.explanation()
         );
         for f in group.iter().take(SHOWN_PER_KIND) {
             match &f.layer {
