@@ -317,6 +317,19 @@ fn gate(a: &GateArgs) -> Result<ExitCode> {
             None,
         ),
     };
+    if let Some(p) = &a.junit {
+        write_file(p, junit::to_xml(&v).as_bytes())?;
+    }
+    if let Some(p) = &a.json {
+        let mut text = serde_json::to_string_pretty(&verdict::to_json(&v))
+            .map_err(|e| Error::Evaluation(format!("cannot serialise the verdict: {e}")))?;
+        text.push('\n');
+        write_file(p, text.as_bytes())?;
+    }
+    if let Some(p) = &a.summary_md {
+        write_file(p, summary_md::to_markdown(&v).as_bytes())?;
+    }
+    // Last: the verdict files above matter most to a CI job.
     if let Some(dir) = &a.report {
         let out = tailwatch::io::OutDir::create(dir)?;
         match &judged {
@@ -332,18 +345,6 @@ fn gate(a: &GateArgs) -> Result<ExitCode> {
             }
             None => report::audit::write_unevaluated(&out, &v)?,
         };
-    }
-    if let Some(p) = &a.junit {
-        write_file(p, junit::to_xml(&v).as_bytes())?;
-    }
-    if let Some(p) = &a.json {
-        let mut text = serde_json::to_string_pretty(&verdict::to_json(&v))
-            .map_err(|e| Error::Evaluation(format!("cannot serialise the verdict: {e}")))?;
-        text.push('\n');
-        write_file(p, text.as_bytes())?;
-    }
-    if let Some(p) = &a.summary_md {
-        write_file(p, summary_md::to_markdown(&v).as_bytes())?;
     }
     print!("{}", verdict::human(&v));
     for e in &v.errors {

@@ -26,6 +26,18 @@ pub struct RowEsd {
     pub rand_evals: Option<Vec<f64>>,
 }
 
+impl RowEsd {
+    /// The key of `row`'s ESD (`layer_id`, or `layer_id:slice_id` for a slice); None for a row
+    /// without a layer id.
+    pub fn key_of(row: &Row) -> Option<String> {
+        let id = row.num(Column::LayerId)?;
+        Some(match row.num(Column::SliceId) {
+            Some(s) => format!("{id}:{s}"),
+            None => format!("{id}"),
+        })
+    }
+}
+
 /// What a row is made of: which matrices, how they are scaled, how the row is identified.
 pub(crate) struct RowPlan<'a> {
     pub layer: &'a WeightLayer,

@@ -182,15 +182,6 @@ pub struct Side<'a> {
     pub esd: &'a [RowEsd],
 }
 
-/// The ESD key of a row (`layer_id` or `layer_id:slice_id`, as `RowEsd::key`).
-fn esd_key(r: &Row) -> Option<String> {
-    let id = r.num(Column::LayerId)?;
-    Some(match r.num(Column::SliceId) {
-        Some(s) => format!("{id}:{s}"),
-        None => format!("{id}"),
-    })
-}
-
 /// Compare every matched, analyzed layer of `model` with the baseline's: both files are
 /// decoded again with `opts` (the options their analyses used). Errors are files that cannot be
 /// read; a pair that cannot be compared carries its `problem`.
@@ -226,8 +217,8 @@ pub fn compare_models(
         };
         let key = (li as usize, lj as usize);
         let d = match (
-            esd_key(r).and_then(|k| me.get(&k)),
-            esd_key(b).and_then(|k| be.get(&k)),
+            RowEsd::key_of(r).and_then(|k| me.get(&k)),
+            RowEsd::key_of(b).and_then(|k| be.get(&k)),
         ) {
             (Some(x), Some(y)) if x.len() == y.len() => Some(jensen_shannon(x, y)),
             _ => None,

@@ -92,13 +92,16 @@ pub fn check_summary_metric(metric: &str, opts: &AnalysisOptions) -> Result<(), 
     Ok(())
 }
 
+/// `rank_ratio` of a row: matrix_rank / num_evals ([`DERIVED_LAYER`]).
+pub fn rank_ratio(row: &Row) -> Option<f64> {
+    let n = row.num(Column::NumEvals).filter(|n| *n > 0.0)?;
+    Some(row.num(Column::MatrixRank)? / n)
+}
+
 /// A layer metric of one row; None when the row has no finite value for it.
 pub fn layer_value(row: &Row, metric: &str) -> Option<f64> {
     let v = match metric {
-        "rank_ratio" => {
-            let n = row.num(Column::NumEvals).filter(|n| *n > 0.0)?;
-            row.num(Column::MatrixRank)? / n
-        }
+        "rank_ratio" => rank_ratio(row)?,
         _ => row.num(Column::from_name(metric)?)?,
     };
     v.is_finite().then_some(v)

@@ -149,17 +149,8 @@ pub fn to_markdown(v: &Verdict) -> String {
 
 /// Cut at the last line break that leaves room for the note.
 fn truncate(s: String) -> String {
-    if s.len() <= MAX_BYTES {
-        return s;
-    }
     let note = "\n\n… summary cut at 1 MiB; the JSON verdict (--json) has everything.\n";
-    let room = MAX_BYTES - note.len();
-    let mut end = room;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    let end = s[..end].rfind('\n').unwrap_or(end);
-    format!("{}{note}", &s[..end])
+    crate::report::output::cut_at_line(s, MAX_BYTES, note)
 }
 
 #[cfg(test)]

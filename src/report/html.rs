@@ -176,7 +176,7 @@ fn esd_plots(h: &mut String, study: &Study, o: &StudyOutcome) {
             let Some(esd) = a
                 .esd
                 .iter()
-                .find(|e| e.key == super::profiles::row_key(row))
+                .find(|e| Some(&e.key) == crate::analysis::RowEsd::key_of(row).as_ref())
             else {
                 continue;
             };

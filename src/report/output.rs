@@ -23,6 +23,20 @@ pub fn rows_to_csv<'a>(rows: impl IntoIterator<Item = &'a Row> + Clone) -> Resul
     String::from_utf8(bytes).map_err(|e| Error::Evaluation(format!("CSV is not UTF-8: {e}")))
 }
 
+/// `s` cut at the last line end that leaves room for `note` within `max_bytes`, with `note`
+/// appended; `s` itself when it fits.
+pub fn cut_at_line(s: String, max_bytes: usize, note: &str) -> String {
+    if s.len() <= max_bytes {
+        return s;
+    }
+    let mut end = max_bytes.saturating_sub(note.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let end = s[..end].rfind('\n').unwrap_or(end);
+    format!("{}{note}", &s[..end])
+}
+
 #[cfg(test)]
 #[path = "output_tests.rs"]
 mod tests;

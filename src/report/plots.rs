@@ -297,8 +297,10 @@ impl Frame {
         Self::with_left(Self::left_margin(&y.ticks()), right)
     }
 
-    fn for_log_y(right: f64) -> Self {
-        Self::with_left(66.0, right)
+    /// A log y axis: the left margin fits its tick labels (decades, or plain values when the
+    /// axis spans less than one), and at least 66 px.
+    fn for_log_y(y_ticks: &[Tick], right: f64) -> Self {
+        Self::with_left(Self::left_margin(y_ticks).max(66.0), right)
     }
 
     fn left_margin(y_ticks: &[Tick]) -> f64 {

@@ -1,20 +1,25 @@
 //! What the reports read off a model's rows: a metric per layer id (the "correlation flow" and
-//! the audit's layer profiles), the fitted tail of a row, and the key of a row's ESD.
+//! the audit's layer profiles) and the fitted tail of a row.
 
 use super::plots::TailFit;
 use crate::metrics::row::Row;
 use crate::schema::{Column, RowStatus};
 
+/// The metrics that come from the power-law fit: rows whose fit failed have none that means
+/// anything (WeightWatcher writes alpha −1 there).
+const FROM_THE_FIT: [Column; 3] = [Column::Alpha, Column::AlphaWeighted, Column::LogAlphaNorm];
+
 /// `metric` against layer id: one point per layer, sliced rows averaged per layer (as the
-/// study's correlation flow does), rows whose fit failed and non-finite values left out, in
-/// row order.
+/// study's correlation flow does), non-finite values left out, and for the metrics of the
+/// power-law fit the rows whose fit failed, in row order.
 pub fn per_layer(rows: &[Row], metric: Column) -> Vec<(f64, f64)> {
+    let from_fit = FROM_THE_FIT.contains(&metric);
     let mut pts: Vec<(f64, f64, usize)> = Vec::new();
     for r in rows {
         let (Some(id), Some(v)) = (r.num(Column::LayerId), r.num(metric)) else {
             continue;
         };
-        if r.status() == Some(RowStatus::Failed) || !v.is_finite() {
+        if (from_fit && r.status() == Some(RowStatus::Failed)) || !v.is_finite() {
             continue;
         }
         match pts.iter_mut().find(|p| p.0 == id) {
@@ -36,16 +41,6 @@ pub fn tail_fit(row: &Row) -> Option<TailFit> {
         alpha: row.num(Column::Alpha)?,
         lambda: row.num(Column::Lambda),
     })
-}
-
-/// The ESD key of a row: `layer_id`, or `layer_id:slice_id` for sliced rows (the keys of
-/// `analysis::RowEsd` and of esd.csv).
-pub fn row_key(row: &Row) -> String {
-    let id = row.num(Column::LayerId).unwrap_or(-1.0) as i64;
-    match row.num(Column::SliceId) {
-        Some(s) => format!("{id}:{}", s as i64),
-        None => id.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ fn row(id: usize, slice: Option<usize>, status: RowStatus, alpha: f64) -> Row {
 }
 
 #[test]
-fn sliced_rows_average_per_layer_and_failed_fits_drop_out() {
+fn sliced_rows_average_per_layer_and_failed_fits_drop_out_of_fit_metrics() {
     let rows = [
         row(0, Some(0), RowStatus::Success, 2.0),
         row(0, Some(1), RowStatus::Success, 4.0),
@@ -25,8 +25,14 @@ fn sliced_rows_average_per_layer_and_failed_fits_drop_out() {
         per_layer(&rows, Column::Alpha),
         vec![(0.0, 3.0), (3.0, 5.0)]
     );
-    assert_eq!(row_key(&rows[1]), "0:1");
-    assert_eq!(row_key(&rows[4]), "3");
+    // Metrics that are not the fit's keep the rows whose fit failed.
+    let mut failed = row(1, None, RowStatus::Failed, 9.0);
+    failed.set(Column::StableRank, 1.0);
+    assert_eq!(per_layer(&[failed], Column::StableRank), vec![(1.0, 1.0)]);
+    assert_eq!(
+        crate::analysis::RowEsd::key_of(&rows[1]).as_deref(),
+        Some("0:1")
+    );
 }
 
 #[test]

@@ -7,10 +7,10 @@ use serde_json::Value as Json;
 use super::Audit;
 use super::findings::{self, Finding};
 use crate::analysis::RowEsd;
-use crate::compare::{LayerMetric, match_rows};
+use crate::compare::{LayerMetric, match_rows, row_key as display_row_name};
 use crate::metrics::row::{Row, Value};
 use crate::report::plots::TailFit;
-use crate::report::profiles::{per_layer, row_key, tail_fit};
+use crate::report::profiles::{per_layer, tail_fit};
 use crate::report::tables::{Table, fmt_num};
 use crate::schema::Column;
 
@@ -23,16 +23,17 @@ pub const PROFILE_METRICS: [Column; 5] = [
     Column::MpSoftrank,
 ];
 
-/// The per-layer table's columns: WeightWatcher's `details` columns a reader compares across
-/// layers, in its order but for the name, which comes first (it stays in view when the table
-/// scrolls sideways), each shown when any row has it.
+/// The per-layer table's columns: the `details.csv` columns (WeightWatcher's and tailwatch's) a
+/// reader compares across layers, each shown when any row has it. The text columns come first,
+/// the name leading (it stays in view when the table scrolls sideways); the numbers follow in
+/// `details.csv` order.
 const LAYER_COLUMNS: [Column; 30] = [
     Column::Name,
-    Column::LayerId,
     Column::LayerType,
     Column::Dtype,
     Column::Status,
     Column::Warning,
+    Column::LayerId,
     Column::N,
     Column::M,
     Column::Q,
@@ -79,7 +80,14 @@ const FIGURE_BASE_BYTES: usize = 9_000;
 /// Bytes per histogram bin of one figure (two panels, three histograms each, 14 bytes each).
 const BYTES_PER_BIN: usize = 84;
 const MIN_BINS: usize = 12;
-const MAX_BINS: usize = 80;
+/// The most bins of a histogram (`EsdChart` draws about 2√n below that).
+pub(crate) const MAX_BINS: usize = 80;
+
+/// Said when there is no finding.
+pub const NOTHING_TO_REPORT: &str = "Nothing to report: every weight layer was analyzed, every \
+     fit succeeded and no layer is warned.";
+/// Said instead of an empty per-layer table.
+pub const NO_ROW: &str = "No row: no weight layer reached the analysis.";
 
 /// One option whose value differs from the preset's.
 #[derive(Clone, Debug, PartialEq)]
@@ -109,6 +117,8 @@ pub struct Profile {
 pub struct EsdFigure<'a> {
     /// The row's ESD key (`layer_id` or `layer_id:slice_id`), unique in the model.
     pub key: String,
+    /// The row's layer id.
+    pub layer_id: usize,
     /// The layer's name (with `:slice`).
     pub name: String,
     /// One line: type, shape, alpha and warning.
@@ -182,7 +192,7 @@ impl<'a> Content<'a> {
             }
             None => Vec::new(),
         };
-        if base.is_some_and(|b| b.esd.is_empty()) {
+        if base.is_some_and(|b| b.file.is_none()) {
             notes.push(
                 "the baseline is a saved report, which holds no eigenvalues: the ESD figures \
                  show the model alone"
@@ -194,20 +204,18 @@ impl<'a> Content<'a> {
             base?.rows.get(j)
         };
         let find_esd = |esd: &'a [RowEsd], row: &Row| -> Option<&'a RowEsd> {
-            let key = row_key(row);
+            let key = RowEsd::key_of(row)?;
             esd.iter().find(|e| e.key == key)
         };
 
         let figures: Vec<EsdFigure<'a>> = (a.rows.iter().enumerate())
-            .filter(|(_, r)| {
-                r.status()
-                    .is_some_and(crate::schema::RowStatus::is_analyzed)
-            })
+            .filter(|(_, r)| r.is_analyzed())
             .filter_map(|(i, r)| {
                 let e = find_esd(&a.esd, r)?;
                 let b = base_of(i).and_then(|br| find_esd(&base?.esd, br));
                 Some(EsdFigure {
                     key: e.key.clone(),
+                    layer_id: r.num(Column::LayerId)? as usize,
                     name: display_row_name(r),
                     caption: caption(r),
                     evals: &e.evals,
@@ -223,17 +231,33 @@ impl<'a> Content<'a> {
         let max_bins = (per_figure.saturating_sub(FIGURE_BASE_BYTES) / BYTES_PER_BIN)
             .clamp(MIN_BINS, MAX_BINS);
 
+        // The baseline's rows at the layer ids of the model rows they are paired with, so that
+        // both lines share the x axis; none when the layers could not be paired.
+        let paired_base: Option<Vec<Row>> = base.filter(|_| !pairs.is_empty()).map(|b| {
+            (pairs.iter())
+                .filter_map(|&(i, j)| {
+                    let mut r = b.rows.get(j)?.clone();
+                    r.set(
+                        Column::LayerId,
+                        a.rows.get(i)?.num(Column::LayerId)? as usize,
+                    );
+                    Some(r)
+                })
+                .collect()
+        });
         let profiles = PROFILE_METRICS
             .iter()
             .map(|&metric| Profile {
                 metric,
                 model: per_layer(&a.rows, metric),
-                baseline: base.map(|b| per_layer(&b.rows, metric)),
+                baseline: paired_base.as_deref().map(|b| per_layer(b, metric)),
             })
             .filter(|p| !p.model.is_empty() || p.baseline.as_ref().is_some_and(|b| !b.is_empty()))
             .collect();
 
-        let comparison = base.map(|b| comparison_table(audit, b, &pairs));
+        let comparison = base
+            .filter(|_| !pairs.is_empty())
+            .map(|b| comparison_table(audit, b, &pairs));
         let findings = findings::findings(a);
         Content {
             audit: *audit,
@@ -255,6 +279,11 @@ impl<'a> Content<'a> {
             baseline_notes: notes,
         }
     }
+
+    /// The findings grouped by kind, most important first.
+    pub fn groups(&self) -> Vec<(findings::Kind, Vec<&Finding>)> {
+        findings::grouped(&self.findings)
+    }
 }
 
 fn file_name(path: &str) -> &str {
@@ -262,15 +291,6 @@ fn file_name(path: &str) -> &str {
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or(path)
-}
-
-/// The layer's name, with `:slice` for a sliced row.
-pub fn display_row_name(r: &Row) -> String {
-    let name = r.text(Column::Name).unwrap_or("?");
-    match r.num(Column::SliceId) {
-        Some(s) => format!("{name}:{s}"),
-        None => name.to_string(),
-    }
 }
 
 fn caption(r: &Row) -> String {
@@ -369,12 +389,7 @@ pub fn changed_options(audit: &Audit) -> Vec<ChangedOption> {
 fn headline(audit: &Audit) -> String {
     let c = &audit.analysis.summary.counts;
     let a = audit.analysis;
-    let analyzed = (a.rows.iter())
-        .filter(|r| {
-            r.status()
-                .is_some_and(crate::schema::RowStatus::is_analyzed)
-        })
-        .count();
+    let analyzed = a.rows.iter().filter(|r| r.is_analyzed()).count();
     format!(
         "{} weight layers: {} rows, {analyzed} analyzed ({} fit failed), {} not analyzed, {} \
          skipped",
@@ -445,16 +460,26 @@ pub fn layer_table(rows: &[Row]) -> Table {
                 .any(|r| r.get(*c).is_some_and(|v| *v != Value::Null))
         })
         .collect();
-    let text_columns = columns
-        .iter()
-        .take_while(|c| matches!(c, Column::LayerId | Column::Name | Column::LayerType))
-        .count();
+    let text = [
+        Column::Name,
+        Column::LayerType,
+        Column::Dtype,
+        Column::Status,
+        Column::Warning,
+    ];
+    let text_columns = columns.iter().take_while(|c| text.contains(c)).count();
+    let cells = |r: &Row| -> Vec<String> {
+        (columns.iter())
+            .map(|&c| match c {
+                // Slices of one layer share its name: `name:slice` tells them apart.
+                Column::Name => display_row_name(r),
+                c => cell(r.get(c)),
+            })
+            .collect()
+    };
     Table {
         headers: columns.iter().map(|c| c.name().to_string()).collect(),
-        rows: rows
-            .iter()
-            .map(|r| columns.iter().map(|c| cell(r.get(*c))).collect())
-            .collect(),
+        rows: rows.iter().map(cells).collect(),
         text_columns,
     }
 }
@@ -482,6 +507,9 @@ fn comparison_table(
     if weights.is_some() {
         headers.extend(compared.iter().map(|m| m.name().to_string()));
     }
+    // The gate's comparison has one entry per compared layer, in model order; a name can belong
+    // to several layers (tied weights), so an entry is found by the name's occurrence.
+    let mut seen: Vec<(String, f64)> = Vec::new();
     let rows = pairs
         .iter()
         .filter_map(|&(i, j)| Some((a.rows.get(i)?, base.rows.get(j)?)))
@@ -499,8 +527,16 @@ fn comparison_table(
                 cells.push(fmt_change(v, bv));
             }
             if let Some(w) = weights {
-                let layer = r.text(Column::Name).unwrap_or("");
-                let lc = w.layers.iter().find(|l| l.layer == layer);
+                let layer = r.text(Column::Name).unwrap_or("").to_string();
+                let id = r.num(Column::LayerId).unwrap_or(f64::NAN);
+                if !seen.iter().any(|(n, i)| *n == layer && *i == id) {
+                    seen.push((layer.clone(), id));
+                }
+                let nth = (seen.iter())
+                    .filter(|(n, _)| *n == layer)
+                    .position(|(_, i)| *i == id)
+                    .unwrap_or(0);
+                let lc = w.layers.iter().filter(|l| l.layer == layer).nth(nth);
                 cells.extend(compared.iter().map(|m| fmt_num(lc.and_then(|l| l.get(*m)))));
             }
             cells

@@ -44,7 +44,7 @@ fn content_has_a_figure_per_analyzed_row_and_the_ww_columns() {
         .rows
         .iter()
         .filter(|r| r.is_analyzed())
-        .map(row_key)
+        .filter_map(crate::analysis::RowEsd::key_of)
         .collect();
     assert!(analyzed.len() > 3, "sliced rows expected");
     let keys: Vec<String> = c.figures.iter().map(|f| f.key.clone()).collect();
@@ -54,10 +54,13 @@ fn content_has_a_figure_per_analyzed_row_and_the_ww_columns() {
             .iter()
             .all(|f| f.mp_panel && f.randomized.is_some())
     );
-    assert_eq!(&c.layers.headers[..3], ["name", "layer_id", "layer_type"]);
+    assert_eq!(&c.layers.headers[..3], ["name", "layer_type", "dtype"]);
     assert!(c.layers.headers.iter().any(|h| h == "alpha"));
     assert!(c.layers.headers.iter().any(|h| h == "num_traps"));
     assert_eq!(c.layers.rows.len(), a.rows.len());
+    // Slices of one layer are told apart by name:slice.
+    let names: std::collections::BTreeSet<&String> = c.layers.rows.iter().map(|r| &r[0]).collect();
+    assert_eq!(names.len(), a.rows.len());
     assert!(c.profiles.iter().any(|p| p.metric == Column::MpSoftrank));
     assert_eq!(c.max_bins, MAX_BINS);
     assert!(

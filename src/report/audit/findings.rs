@@ -4,8 +4,9 @@
 //! finding names its layer and the number behind it.
 
 use crate::analysis::ModelAnalysis;
+use crate::compare::row_key;
 use crate::fits::{FitStatus, Warning};
-use crate::gate::metrics::layer_value;
+use crate::gate::metrics::rank_ratio;
 use crate::metrics::row::Row;
 use crate::schema::{Column, RowStatus, SkipReason};
 
@@ -31,7 +32,7 @@ impl Severity {
     }
 }
 
-/// A layer whose rank ratio (matrix_rank / num_evals, `gate::metrics::layer_value`) is below
+/// A layer whose rank ratio (matrix_rank / num_evals, `gate::metrics::rank_ratio`) is below
 /// this is called rank-collapsed: the threshold of the shipped default gate's blocking rule
 /// `no-rank-collapse` (configs/gates/default.yaml, calibrated in docs/gate.md).
 pub const RANK_COLLAPSE_RATIO: f64 = 0.2;
@@ -73,7 +74,8 @@ kinds! {
         "Every value of the weight is zero; there is no spectrum.";
     /// Rows that could not be analyzed for another reason.
     NotAnalyzed: Problem, "Layers not analyzed",
-        "The weight could not be decoded or its eigenvalues could not be computed.";
+        "The weight is malformed (it cannot be decoded as declared) or its eigenvalues could \
+         not be computed.";
     /// Over the memory budget.
     OverBudget: Problem, "Layers over the memory budget",
         "Decoding the weight would exceed the per-layer or model memory budget \
@@ -82,6 +84,10 @@ kinds! {
     RankCollapse: Problem, "Rank collapse",
         "Fewer than 20 % of the layer's eigenvalues are above the rank tolerance \
          (rank_ratio = matrix_rank / num_evals < 0.2, the default gate's threshold).";
+    /// Weights in a form tailwatch does not decode.
+    Undecoded: Warning, "Weights not decoded",
+        "Weights in an op, dtype or layout tailwatch does not decode (docs/onnx-weights.md §5 \
+         lists the forms); they are not in any metric below.";
     /// Failed power-law fits.
     FitFailed: Warning, "Power-law fit failed",
         "No tail could be fitted, so alpha and the alpha-based metrics are missing.";
@@ -118,10 +124,24 @@ pub struct Finding {
     pub detail: String,
 }
 
+/// The findings grouped by kind, most important kind first, each group in layer order.
+pub fn grouped(findings: &[Finding]) -> Vec<(Kind, Vec<&Finding>)> {
+    Kind::ALL
+        .iter()
+        .map(|&k| {
+            (
+                k,
+                findings.iter().filter(|f| f.kind == k).collect::<Vec<_>>(),
+            )
+        })
+        .filter(|(_, g)| !g.is_empty())
+        .collect()
+}
+
 /// Every finding of `a`, ordered by kind (most important first), then by layer order.
 pub fn findings(a: &ModelAnalysis) -> Vec<Finding> {
     let mut out = Vec::new();
-    if !a.rows.iter().any(analyzed) {
+    if !a.rows.iter().any(Row::is_analyzed) {
         out.push(Finding {
             kind: Kind::NothingAnalyzed,
             layer: None,
@@ -133,10 +153,14 @@ pub fn findings(a: &ModelAnalysis) -> Vec<Finding> {
         row_findings(r, &mut out);
     }
     for s in &a.skipped {
-        let kind = if s.reason == SkipReason::OverBudget {
-            Kind::OverBudget
-        } else {
-            Kind::Skipped
+        let kind = match s.reason {
+            SkipReason::OverBudget => Kind::OverBudget,
+            SkipReason::Malformed => Kind::NotAnalyzed,
+            SkipReason::UnsupportedOp
+            | SkipReason::UnsupportedDtype
+            | SkipReason::UnsupportedShape
+            | SkipReason::UnsupportedRank => Kind::Undecoded,
+            _ => Kind::Skipped,
         };
         let op = if s.op.is_empty() {
             "no op".to_string()
@@ -161,17 +185,8 @@ pub fn findings(a: &ModelAnalysis) -> Vec<Finding> {
     out
 }
 
-/// Whether the row has a spectrum (its status says so).
-fn analyzed(r: &Row) -> bool {
-    r.status().is_some_and(RowStatus::is_analyzed)
-}
-
 fn row_findings(r: &Row, out: &mut Vec<Finding>) {
-    let name = match (r.text(Column::Name), r.num(Column::SliceId)) {
-        (Some(n), Some(s)) => format!("{n}:{s}"),
-        (Some(n), None) => n.to_string(),
-        (None, _) => "?".to_string(),
-    };
+    let name = row_key(r);
     let id = r.num(Column::LayerId).map(|v| v as usize);
     let mut push = |kind: Kind, detail: String| {
         out.push(Finding {
@@ -181,18 +196,21 @@ fn row_findings(r: &Row, out: &mut Vec<Finding>) {
             detail,
         })
     };
-    let problem = || r.text(Column::Problem).unwrap_or("").to_string();
-    match r.status() {
-        Some(RowStatus::InvalidValues) => return push(Kind::InvalidValues, problem()),
-        Some(RowStatus::Degenerate) => return push(Kind::AllZero, problem()),
-        Some(RowStatus::OverBudget) => return push(Kind::OverBudget, problem()),
-        Some(s) if !s.is_analyzed() => {
-            return push(Kind::NotAnalyzed, format!("{}: {}", s.as_str(), problem()));
-        }
-        None => return push(Kind::NotAnalyzed, "no status".to_string()),
-        Some(_) => {}
+    if !r.is_analyzed() {
+        let status = r.status();
+        let problem = match r.text(Column::Problem).filter(|p| !p.is_empty()) {
+            Some(p) => p.to_string(),
+            None => status.map_or("not analyzed", |s| s.as_str()).to_string(),
+        };
+        let kind = match status {
+            Some(RowStatus::InvalidValues) => Kind::InvalidValues,
+            Some(RowStatus::Degenerate) => Kind::AllZero,
+            Some(RowStatus::OverBudget) => Kind::OverBudget,
+            _ => Kind::NotAnalyzed,
+        };
+        return push(kind, problem);
     }
-    if let Some(ratio) = layer_value(r, "rank_ratio").filter(|v| *v < RANK_COLLAPSE_RATIO) {
+    if let Some(ratio) = rank_ratio(r).filter(|v| *v < RANK_COLLAPSE_RATIO) {
         let rank = r.num(Column::MatrixRank).unwrap_or(f64::NAN);
         let n = r.num(Column::NumEvals).unwrap_or(f64::NAN);
         push(
@@ -200,7 +218,8 @@ fn row_findings(r: &Row, out: &mut Vec<Finding>) {
             format!("rank {rank} of {n} eigenvalues (rank_ratio {ratio:.3})"),
         );
     }
-    if r.status() == Some(RowStatus::Failed) {
+    let fit_failed = r.status() == Some(RowStatus::Failed);
+    if fit_failed {
         let why = r.text(Column::FitFailure).unwrap_or("no reason recorded");
         push(Kind::FitFailed, why.to_string());
     }
@@ -213,8 +232,10 @@ fn row_findings(r: &Row, out: &mut Vec<Finding>) {
             .map_or(String::new(), |d| format!(", rand_distance {d:.3}"));
         push(Kind::CorrelationTrap, format!("{t} trap(s){rd}"));
     }
+    // A failed fit has no alpha to judge (WeightWatcher's -1 would read as over-trained).
     let alpha = r.num(Column::Alpha).unwrap_or(f64::NAN);
     match r.warning() {
+        _ if fit_failed => {}
         Warning::UnderTrained => push(Kind::UnderTrained, format!("alpha {alpha:.3}")),
         Warning::OverTrained => push(Kind::OverTrained, format!("alpha {alpha:.3}")),
         Warning::None | Warning::FitFailed => {}
@@ -223,7 +244,8 @@ fn row_findings(r: &Row, out: &mut Vec<Finding>) {
 
 /// Why a model has no analyzed row, in one sentence a person can act on.
 pub fn nothing_analyzed_reason(a: &ModelAnalysis) -> String {
-    if a.rows.is_empty() && a.skipped.is_empty() {
+    let weights = (a.skipped.iter()).any(|s| s.reason != SkipReason::NotAWeightSlot);
+    if a.rows.is_empty() && !weights {
         return "the graph has no Conv, ConvTranspose, Gemm or MatMul (or other supported) op \
                 with a constant weight: there is nothing to analyze. `tailwatch describe` lists \
                 what was found."
@@ -240,10 +262,14 @@ pub fn nothing_analyzed_reason(a: &ModelAnalysis) -> String {
             r.status().map_or("unknown", |s| s.as_str())
         ));
     }
-    for s in &a.skipped {
+    // Constants that no weight slot reads are not weight layers.
+    let skipped = (a.skipped.iter()).filter(|s| s.reason != SkipReason::NotAWeightSlot);
+    let mut n_skipped = 0;
+    for s in skipped {
         count(s.reason.as_str().to_string());
+        n_skipped += 1;
     }
-    let total = a.rows.len() + a.skipped.len();
+    let total = a.rows.len() + n_skipped;
     let list: Vec<String> = reasons.iter().map(|(w, n)| format!("{n} {w}")).collect();
     let hint = if a.skipped.iter().any(|s| s.reason == SkipReason::SizeFilter) {
         " Layers left out by the size filter can be analyzed with a smaller min_evals \

@@ -33,6 +33,10 @@ fn row(id: usize, name: &str, status: RowStatus) -> Row {
     r.set(Column::LayerId, id);
     r.set(Column::Name, name);
     r.set(Column::Status, status.as_str());
+    if !status.is_analyzed() {
+        // As the analysis writes them: a row that was not analyzed says why.
+        r.set(Column::Problem, format!("{} weight", status.as_str()));
+    }
     r
 }
 
@@ -58,6 +62,9 @@ fn every_kind_is_found_with_its_number() {
     collapsed.set(Column::Warning, "over-trained");
     let mut failed = row(2, "fc2", RowStatus::Failed);
     failed.set(Column::FitFailure, "too few eigenvalues above xmin");
+    // WeightWatcher's alpha -1 and warning for a failed fit are not an over-trained finding.
+    failed.set(Column::Alpha, -1.0);
+    failed.set(Column::Warning, "over-trained");
     failed.set(Column::MpStatus, "failed");
     failed.set(Column::NumTraps, 2usize);
     let mut nan = row(3, "fc3", RowStatus::InvalidValues);
@@ -71,11 +78,23 @@ fn every_kind_is_found_with_its_number() {
     ];
     let a = analysis(
         rows,
-        vec![skipped(
-            "tiny",
-            SkipReason::SizeFilter,
-            "size filter: M = 3 < min_evals 8",
-        )],
+        vec![
+            skipped(
+                "tiny",
+                SkipReason::SizeFilter,
+                "size filter: M = 3 < min_evals 8",
+            ),
+            skipped(
+                "blob",
+                SkipReason::Malformed,
+                "B holds 10 bytes, 16 expected",
+            ),
+            skipped(
+                "nf4",
+                SkipReason::UnsupportedOp,
+                "MatMulBnb4: FP4/NF4 codebooks",
+            ),
+        ],
     );
     let f = findings(&a);
     let kinds: Vec<Kind> = f.iter().map(|f| f.kind).collect();
@@ -83,8 +102,10 @@ fn every_kind_is_found_with_its_number() {
         kinds,
         [
             Kind::InvalidValues,
+            Kind::NotAnalyzed,
             Kind::OverBudget,
             Kind::RankCollapse,
+            Kind::Undecoded,
             Kind::FitFailed,
             Kind::MpFitFailed,
             Kind::CorrelationTrap,
@@ -104,6 +125,19 @@ fn every_kind_is_found_with_its_number() {
     assert_eq!(
         detail(Kind::Skipped),
         "Conv: size filter: M = 3 < min_evals 8"
+    );
+    assert_eq!(
+        detail(Kind::NotAnalyzed),
+        "Conv: malformed: B holds 10 bytes, 16 expected"
+    );
+    assert_eq!(detail(Kind::OverBudget), "over_budget weight");
+    let fc2 = f
+        .iter()
+        .filter(|x| x.layer.as_deref() == Some("fc2"))
+        .count();
+    assert_eq!(
+        fc2, 3,
+        "fit failed, MP fit failed, traps; no over-trained finding"
     );
     assert_eq!(f[0].layer.as_deref(), Some("fc3"));
     // Severities follow the kinds' order.
@@ -128,6 +162,7 @@ fn a_model_without_analyzed_rows_says_why_first() {
                 SkipReason::SizeFilter,
                 "size filter: M = 4 < min_evals 8",
             ),
+            skipped("c", SkipReason::NotAWeightSlot, "a Reshape's shape"),
         ],
     );
     let f = findings(&a);
@@ -138,7 +173,15 @@ fn a_model_without_analyzed_rows_says_why_first() {
          Layers left out by the size filter can be analyzed with a smaller min_evals \
          (--set min_evals=N)."
     );
-    let empty = analysis(Vec::new(), Vec::new());
+    // Constants that no weight slot reads are not weight layers.
+    let empty = analysis(
+        Vec::new(),
+        vec![skipped(
+            "c",
+            SkipReason::NotAWeightSlot,
+            "a Reshape's shape",
+        )],
+    );
     assert!(
         findings(&empty)[0]
             .detail

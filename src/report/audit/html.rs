@@ -3,8 +3,8 @@
 
 use std::fmt::Write;
 
-use super::content::{Content, EsdFigure};
-use super::findings::{Finding, Kind};
+use super::content::{Content, MAX_BINS, NO_ROW, NOTHING_TO_REPORT};
+use super::findings::Finding;
 use crate::gate::{Status, Verdict};
 use crate::report::escape::{Escape, escape};
 use crate::report::page;
@@ -112,17 +112,17 @@ fn model(h: &mut String, c: &Content) {
     }
 }
 
+/// Findings listed in full per kind; more are folded into a `<details>` element (no script
+/// needed), so that a long list does not push everything else down.
+const SHOWN_PER_KIND: usize = 12;
+
 fn findings(h: &mut String, c: &Content) {
     h.push_str("<h2 id=\"findings\">Findings</h2>\n");
     if c.findings.is_empty() {
-        h.push_str("<p class=\"ok\">Nothing to report: every weight layer was analyzed, every fit succeeded and no layer is warned.</p>\n");
+        let _ = writeln!(h, "<p class=\"ok\">{NOTHING_TO_REPORT}</p>");
         return;
     }
-    for &kind in Kind::ALL {
-        let group: Vec<&Finding> = c.findings.iter().filter(|f| f.kind == kind).collect();
-        if group.is_empty() {
-            continue;
-        }
+    for (kind, group) in c.groups() {
         let sev = kind.severity().name();
         let _ = writeln!(
             h,
@@ -131,31 +131,37 @@ fn findings(h: &mut String, c: &Content) {
             group.len(),
             text(kind.explanation())
         );
-        let with_figure = |f: &Finding| -> Option<String> {
-            let name = f.layer.as_deref()?;
-            c.figures
-                .iter()
-                .find(|fig| fig.name == name && Some(fig_layer_id(fig)) == f.layer_id)
-                .map(|fig| figure_id(&fig.key))
-        };
-        for f in group {
-            let layer = match (&f.layer, with_figure(f)) {
-                (Some(l), Some(id)) => format!("<a href=\"#{id}\"><code>{}</code></a>: ", text(l)),
+        let item = |f: &Finding| -> String {
+            let figure = c.figures.iter().find(|fig| {
+                Some(fig.name.as_str()) == f.layer.as_deref() && Some(fig.layer_id) == f.layer_id
+            });
+            let layer = match (&f.layer, figure) {
+                (Some(l), Some(fig)) => format!(
+                    "<a href=\"#{}\"><code>{}</code></a>: ",
+                    figure_id(&fig.key),
+                    text(l)
+                ),
                 (Some(l), None) => format!("<code>{}</code>: ", text(l)),
                 (None, _) => String::new(),
             };
-            let _ = writeln!(h, "<li>{layer}{}</li>", text(&f.detail));
+            format!("<li>{layer}{}</li>", text(&f.detail))
+        };
+        for f in group.iter().take(SHOWN_PER_KIND) {
+            let _ = writeln!(h, "{}", item(f));
         }
         h.push_str("</ul>\n");
+        if group.len() > SHOWN_PER_KIND {
+            let _ = writeln!(
+                h,
+                "<details><summary>{} more</summary><ul class=\"findings\">",
+                group.len() - SHOWN_PER_KIND
+            );
+            for f in &group[SHOWN_PER_KIND..] {
+                let _ = writeln!(h, "{}", item(f));
+            }
+            h.push_str("</ul></details>\n");
+        }
     }
-}
-
-fn fig_layer_id(fig: &EsdFigure) -> usize {
-    fig.key
-        .split(':')
-        .next()
-        .and_then(|k| k.parse().ok())
-        .unwrap_or(usize::MAX)
 }
 
 fn verdict(h: &mut String, v: &Verdict) {
@@ -265,7 +271,7 @@ fn figures(h: &mut String, c: &Content) {
         } else {
             ""
         },
-        if c.max_bins < 80 {
+        if c.max_bins < MAX_BINS {
             format!(
                 " Histograms have at most {} bins, so that the page stays small.",
                 c.max_bins
@@ -306,7 +312,7 @@ fn figures(h: &mut String, c: &Content) {
 fn tables(h: &mut String, c: &Content) {
     h.push_str("<h2 id=\"layers\">Layers</h2><p class=\"note\">WeightWatcher's columns, one row per layer (or per slice); details.csv has every column at full precision.</p>\n");
     if c.layers.rows.is_empty() {
-        h.push_str("<p>No row: no weight layer reached the analysis.</p>\n");
+        let _ = writeln!(h, "<p>{NO_ROW}</p>");
     } else {
         h.push_str(&c.layers.to_html());
     }

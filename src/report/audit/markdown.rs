@@ -3,13 +3,17 @@
 
 use std::fmt::Write;
 
-use super::content::Content;
-use super::findings::{Finding, Kind};
+use super::content::{Content, NO_ROW, NOTHING_TO_REPORT};
 use crate::gate::summary_md;
 use crate::report::escape::markdown as md;
+use crate::report::output::cut_at_line;
 
 /// Findings listed per kind; the HTML report lists them all.
 const SHOWN_PER_KIND: usize = 50;
+
+/// The largest report.md, in bytes: GitHub's limit for a step summary (1 MiB). What does not
+/// fit (the end of a very long layer table) is cut at a line, with a note.
+pub const MAX_BYTES: usize = 1 << 20;
 
 pub fn render(c: &Content) -> String {
     let mut s = format!("# {}\n\n", md(&c.title));
@@ -30,7 +34,7 @@ pub fn render(c: &Content) -> String {
 
     s.push_str("## Model\n\n| | |\n|---|---|\n");
     for (k, v) in &c.facts {
-        let _ = writeln!(s, "| {k} | `{}` |", v.replace('`', "'").replace('|', "\\|"));
+        let _ = writeln!(s, "| {k} | {} |", md(v));
     }
     let _ = write!(s, "\nPreset `{}`", c.audit.preset.name());
     if c.changed_options.is_empty() {
@@ -51,13 +55,9 @@ pub fn render(c: &Content) -> String {
 
     s.push_str("## Findings\n\n");
     if c.findings.is_empty() {
-        s.push_str("Nothing to report: every weight layer was analyzed, every fit succeeded and no layer is warned.\n\n");
+        let _ = writeln!(s, "{NOTHING_TO_REPORT}\n");
     }
-    for &kind in Kind::ALL {
-        let group: Vec<&Finding> = c.findings.iter().filter(|f| f.kind == kind).collect();
-        if group.is_empty() {
-            continue;
-        }
+    for (kind, group) in c.groups() {
         let _ = writeln!(
             s,
             "### {} {} ({})\n\n{}\n",
@@ -110,7 +110,7 @@ pub fn render(c: &Content) -> String {
         c.figures.len()
     );
     if c.layers.rows.is_empty() {
-        s.push_str("No row: no weight layer reached the analysis.\n");
+        let _ = writeln!(s, "{NO_ROW}");
     } else {
         s.push_str(&c.layers.to_markdown());
     }
@@ -118,5 +118,6 @@ pub fn render(c: &Content) -> String {
         s.push_str("\n### Change against the baseline\n\n");
         s.push_str(&t.to_markdown());
     }
-    s
+    let note = "\n\n… report.md cut at 1 MiB; report.html and details.csv have every layer.\n";
+    cut_at_line(s, MAX_BYTES, note)
 }

@@ -84,6 +84,10 @@ pub fn linear_ticks(lo: f64, hi: f64, target: usize) -> (Vec<f64>, usize) {
 /// magnitudes switch to scientific notation.
 pub fn tick_label(v: f64, decimals: usize) -> String {
     let a = v.abs();
+    if a == 0.0 && decimals > 5 {
+        // Where the other ticks are scientific, zero is just "0".
+        return "0".to_string();
+    }
     let s = if a != 0.0 && (a >= 1e6 || decimals > 5) {
         format!("{v:.1e}")
     } else {

@@ -6,9 +6,11 @@
 //! Histograms are drawn as one SVG path each, over at most [`EsdChart::max_bins`] bins, so a
 //! figure's size depends on the bin count and never on the number of eigenvalues.
 
-use super::axis::{Scale, finite_range, padded, tick_label};
-use super::svg::{Stroke, Svg};
-use super::{FIT, Frame, LinearAxis, clip_segment, draw_legend, log_axis_ticks, no_data};
+use super::axis::{finite_range, padded, tick_label};
+use super::svg::{Stroke, Svg, text_width};
+use super::{
+    FIT, Frame, LinearAxis, TICK_SIZE, clip_segment, draw_legend, log_axis_ticks, no_data,
+};
 
 /// Fill and outline of the model's own ESD.
 const ESD_FILL: &str = "#9ecae1";
@@ -18,8 +20,6 @@ const RANDOM: &str = "#ff7f0e";
 /// The baseline ESD's outline.
 const BASELINE: &str = "#7b4fa0";
 const MP: &str = "#2ca02c";
-/// Room for the legend right of the plot, in pixels.
-const LEGEND: f64 = 178.0;
 
 /// The fitted tail: p(λ) ∝ λ^−α from `xmin`, times e^(−Λλ) for a truncated power law.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -84,66 +84,99 @@ impl<'a> EsdChart<'a> {
     }
 }
 
+/// Eigenvalues at or below this fraction of the largest are numerical zeros (where a layer has
+/// no rank, the Gram eigensolver leaves rounding noise of about 1e-16·λmax·n): on log axes they
+/// are counted in the legend, not drawn, since they would stretch the axis over ten decades and
+/// their huge densities would flatten the rest of the ESD.
+const ZERO_FRACTION: f64 = 1e-10;
+
 /// The ESD on log-log axes: a density histogram over log-spaced bins, the fitted tail from xmin
 /// (a line of slope −α, or the truncated power law's curve), a marker at xmin, and with
-/// `mp_bulk` the Marchenko–Pastur density and its bulk edges. Overlays share the bins.
+/// `mp_bulk` the Marchenko–Pastur density and its bulk edges. Overlays share the bins; the
+/// density axis follows the model's ESD and the fits, and overlays are clipped to it.
 pub fn esd_loglog(c: &EsdChart) -> String {
-    let logs = log10_positive(c.evals);
+    let lmax = finite_max(c.evals);
+    if lmax <= 0.0 {
+        return no_data(c.title);
+    }
+    let floor = lmax * ZERO_FRACTION;
+    let above = |v: &[f64]| -> Vec<f64> {
+        (v.iter())
+            .filter(|v| v.is_finite() && **v > floor)
+            .map(|v| v.log10())
+            .collect()
+    };
+    let logs = above(c.evals);
+    let zeros = c
+        .evals
+        .iter()
+        .filter(|v| v.is_finite() && **v <= floor)
+        .count();
     let overlays = c.overlays();
-    let Some(range) = finite_range(logs.iter().copied()) else {
+    let overlay_logs: Vec<f64> = overlays.iter().flat_map(|o| above(o.3)).collect();
+    let Some(full) = finite_range(logs.iter().chain(&overlay_logs).copied()) else {
         return no_data(c.title);
     };
-    let overlay_logs: Vec<f64> = overlays.iter().flat_map(|o| log10_positive(o.3)).collect();
-    let full = finite_range(logs.iter().chain(&overlay_logs).copied()).unwrap_or(range);
     let tail = c.tail.filter(|t| t.xmin.is_finite() && t.xmin > 0.0);
     let mp = c.mp_bulk.and_then(|(lo, hi)| MpDensity::from_edges(lo, hi));
     let hist = Histogram::log_binned(&logs, full, c.bins(logs.len()));
     let outlines = hist.rebinned_overlays(&overlays);
-
-    let marks = tail
-        .iter()
-        .map(|t| t.xmin.log10())
-        .chain(mp.iter().flat_map(|m| m.edges_log10()));
-    let x_range =
-        finite_range(std::iter::once(full.0).chain([full.1]).chain(marks)).unwrap_or(full);
+    let marks =
+        (tail.iter().map(|t| t.xmin.log10())).chain(mp.iter().flat_map(|m| m.edges_log10()));
+    let x_range = finite_range([full.0, full.1].into_iter().chain(marks)).unwrap_or(full);
     let xd = padded(x_range, 0.04);
     let curve = tail.and_then(|t| TailCurve::new(t, &logs, &hist));
     let yd = density_domain(
-        hist.bars()
-            .map(|b| b.log_density)
-            .chain(
-                outlines
-                    .iter()
-                    .flat_map(|o| o.3.bars().map(|b| b.log_density)),
-            )
+        (hist.bars().map(|b| b.log_density))
             .chain(curve.as_ref().map(|t| t.log_at_xmin))
             .chain(mp.iter().filter_map(|m| m.peak_log10())),
     );
 
-    let frame = Frame::for_log_y(LEGEND);
+    let fit_stroke = Stroke::solid(FIT, 2.0);
+    let xmin_stroke = Stroke::dashed("#444444", 1.3, "6 4");
+    let mut entries = histogram_entries(&outlines);
+    entries.extend(mp_entries(mp.as_ref()));
+    if let Some(t) = &curve {
+        let name = match t.fit.lambda {
+            None => format!("power law, α = {}", tick_label(t.fit.alpha, 2)),
+            Some(l) => format!(
+                "TPL, α = {}, Λ = {}",
+                tick_label(t.fit.alpha, 2),
+                significant(l)
+            ),
+        };
+        entries.push((name, fit_stroke));
+    }
+    if let Some(t) = tail {
+        entries.push((format!("xmin = {}", significant(t.xmin)), xmin_stroke));
+    }
+    if zeros > 0 {
+        entries.push((format!("{zeros} zero (≤ λmax·1e−10)"), NO_LINE));
+    }
+
+    let y_ticks = log_axis_ticks(yd);
+    let frame = Frame::for_log_y(&y_ticks, legend_room(&entries));
     let (mut svg, xs, ys) = frame.start(
         c.title,
         (xd, yd),
-        (&log_axis_ticks(xd), &log_axis_ticks(yd)),
+        (&log_axis_ticks(xd), &y_ticks),
         ("eigenvalue λ", "density"),
     );
     let to_px = |b: &Bar| {
-        let top = ys.map(b.log_density.max(yd.0));
+        let top = ys.map(b.log_density.clamp(yd.0, yd.1));
         (xs.map(b.lo), xs.map(b.hi), top)
     };
-    let mut entries = draw_histograms(&mut svg, &hist, &outlines, to_px, frame.y1);
+    draw_histograms(&mut svg, &hist, &outlines, to_px, frame.y1);
     if let Some(m) = &mp {
-        let px = in_domain(m.curve_log10(xd), yd, &xs, &ys);
-        svg.polyline(&px, Stroke::solid(MP, 1.6));
-        entries.push(("MP density".to_string(), Stroke::solid(MP, 1.6)));
-        let edge = Stroke::dashed(MP, 1.2, "2 3");
-        for e in m.edges_log10() {
-            svg.line((xs.map(e), frame.y0), (xs.map(e), frame.y1), edge);
+        for run in runs_inside(m.curve_log10(xd), yd) {
+            let px: Vec<_> = run.iter().map(|p| (xs.map(p.0), ys.map(p.1))).collect();
+            svg.polyline(&px, Stroke::solid(MP, 1.6));
         }
-        entries.push(("MP bulk edges".to_string(), edge));
+        for e in m.edges_log10() {
+            svg.line((xs.map(e), frame.y0), (xs.map(e), frame.y1), MP_EDGE);
+        }
     }
     if let Some(t) = &curve {
-        let stroke = Stroke::solid(FIT, 2.0);
         let drawn = match t.fit.lambda {
             // A pure power law is a straight line: clip it to the frame.
             None => clip_segment(
@@ -158,63 +191,49 @@ pub fn esd_loglog(c: &EsdChart) -> String {
                     let l = t.log_xmin + (xd.1 - t.log_xmin) * f64::from(i) / 48.0;
                     (l, t.log_density(l))
                 });
-                Some(in_domain(pts.collect(), yd, &xs, &ys))
+                (runs_inside(pts.collect(), yd).into_iter().next())
+                    .map(|run| run.iter().map(|p| (xs.map(p.0), ys.map(p.1))).collect())
             }
         };
-        if let Some(px) = drawn.filter(|p| p.len() >= 2) {
-            svg.polyline(&px, stroke);
-            let name = match t.fit.lambda {
-                None => format!("power law, α = {}", tick_label(t.fit.alpha, 2)),
-                Some(l) => format!(
-                    "TPL, α = {}, Λ = {}",
-                    tick_label(t.fit.alpha, 2),
-                    significant(l)
-                ),
-            };
-            entries.push((name, stroke));
+        if let Some(px) = drawn {
+            svg.polyline(&px, fit_stroke);
         }
     }
     if let Some(t) = tail {
-        let stroke = Stroke::dashed("#444444", 1.3, "6 4");
         let x = xs.map(t.xmin.log10());
-        svg.line((x, frame.y0), (x, frame.y1), stroke);
-        entries.push((format!("xmin = {}", significant(t.xmin)), stroke));
+        svg.line((x, frame.y0), (x, frame.y1), xmin_stroke);
     }
     draw_legend(&mut svg, (frame.x1 + 14.0, frame.y0), frame.y1, &entries);
     svg.finish()
 }
 
 /// The ESD on linear axes, as WeightWatcher's Marchenko–Pastur plot: a density histogram, the
-/// MP density of the fitted bulk and its edges. When the largest eigenvalue is far beyond the
-/// bulk (λmax > 3λ+), the axis ends at 2λ+ so the bulk stays readable, and the legend counts
-/// the eigenvalues beyond it.
+/// MP density of the fitted bulk and its edges. When the model's largest eigenvalue is far
+/// beyond the bulk (λmax > 3λ+) while most eigenvalues are in it, the axis ends at 2λ+ so the
+/// bulk stays readable, and the legend counts the eigenvalues beyond it. Overlays share the
+/// bins and are clipped to the axes the model's ESD sets.
 pub fn esd_linear(c: &EsdChart) -> String {
     let vals: Vec<f64> = c.evals.iter().copied().filter(|v| v.is_finite()).collect();
     let Some((_, vmax)) = finite_range(vals.iter().copied()) else {
         return no_data(c.title);
     };
     let mp = c.mp_bulk.and_then(|(lo, hi)| MpDensity::from_edges(lo, hi));
-    let overlays = c.overlays();
-    let top = overlays
-        .iter()
-        .flat_map(|o| o.3.iter().copied().filter(|v| v.is_finite()))
-        .fold(vmax, f64::max);
     let x_hi = match &mp {
-        Some(m) if top > 3.0 * m.hi => 2.0 * m.hi,
-        _ => top,
+        Some(m)
+            if vmax > 3.0 * m.hi
+                && 2 * vals.iter().filter(|v| **v <= 2.0 * m.hi).count() >= vals.len() =>
+        {
+            2.0 * m.hi
+        }
+        _ => vmax,
     };
     let x_hi = if x_hi > 0.0 { x_hi } else { 1.0 };
     let beyond = vals.iter().filter(|v| **v > x_hi).count();
     let hist = Histogram::linear(&vals, x_hi, c.bins(vals.len()));
-    let outlines = hist.rebinned_overlays(&overlays);
-    let bars_top = hist
-        .bars()
-        .chain(outlines.iter().flat_map(|o| o.3.bars()))
-        .map(|b| b.density)
-        .fold(0.0, f64::max);
+    let outlines = hist.rebinned_overlays(&c.overlays());
+    let bars_top = hist.bars().map(|b| b.density).fold(0.0, f64::max);
     // The MP density diverges at λ− = 0 (Q = 1): let it raise the axis by at most half again.
-    let mp_top = mp
-        .iter()
+    let mp_top = (mp.iter())
         .filter_map(|m| m.peak_log10().map(|p| 10f64.powf(p)))
         .fold(0.0, f64::max);
     let y_top = if bars_top > 0.0 {
@@ -224,37 +243,99 @@ pub fn esd_linear(c: &EsdChart) -> String {
     };
     let x = LinearAxis::new((0.0, x_hi * 1.02), 7);
     let y = LinearAxis::new((0.0, if y_top > 0.0 { y_top * 1.08 } else { 1.0 }), 6);
-    let frame = Frame::for_linear(&y, LEGEND);
+
+    let mut entries = histogram_entries(&outlines);
+    entries.extend(mp_entries(mp.as_ref()));
+    if beyond > 0 {
+        entries.push((format!("{beyond} beyond the axis"), NO_LINE));
+        entries.push((format!("(max {})", significant(vmax)), NO_LINE));
+    }
+    let frame = Frame::for_linear(&y, legend_room(&entries));
     let (mut svg, xs, ys) = frame.start(
         c.title,
         (x.domain, y.domain),
         (&x.ticks(), &y.ticks()),
         ("eigenvalue λ", "density"),
     );
-    let to_px = |b: &Bar| (xs.map(b.lo), xs.map(b.hi), ys.map(b.density));
-    let mut entries = draw_histograms(&mut svg, &hist, &outlines, to_px, frame.y1);
+    let to_px = |b: &Bar| {
+        (
+            xs.map(b.lo),
+            xs.map(b.hi),
+            ys.map(b.density.min(y.domain.1)),
+        )
+    };
+    draw_histograms(&mut svg, &hist, &outlines, to_px, frame.y1);
     if let Some(m) = &mp {
-        let px: Vec<(f64, f64)> = m
-            .curve_linear(x.domain)
-            .into_iter()
-            .map(|p| (xs.map(p.0), ys.map(p.1.min(y.domain.1))))
-            .collect();
-        svg.polyline(&px, Stroke::solid(MP, 1.8));
-        entries.push(("MP density".to_string(), Stroke::solid(MP, 1.8)));
-        let edge = Stroke::dashed(MP, 1.2, "2 3");
-        for e in [m.lo, m.hi].into_iter().filter(|e| xs.contains(*e)) {
-            svg.line((xs.map(e), frame.y0), (xs.map(e), frame.y1), edge);
+        for run in runs_inside(m.curve_linear(x.domain), y.domain) {
+            let px: Vec<_> = run.iter().map(|p| (xs.map(p.0), ys.map(p.1))).collect();
+            svg.polyline(&px, Stroke::solid(MP, 1.8));
         }
-        entries.push(("MP bulk edges".to_string(), edge));
-    }
-    if beyond > 0 {
-        entries.push((
-            format!("{beyond} beyond the axis (max {})", significant(vmax)),
-            Stroke::solid("#ffffff", 0.0),
-        ));
+        for e in [m.lo, m.hi].into_iter().filter(|e| xs.contains(*e)) {
+            svg.line((xs.map(e), frame.y0), (xs.map(e), frame.y1), MP_EDGE);
+        }
     }
     draw_legend(&mut svg, (frame.x1 + 14.0, frame.y0), frame.y1, &entries);
     svg.finish()
+}
+
+/// The MP bulk edges' stroke.
+const MP_EDGE: Stroke<'static> = Stroke {
+    colour: MP,
+    width: 1.2,
+    dash: Some("2 3"),
+};
+/// A legend line that is text only.
+const NO_LINE: Stroke<'static> = Stroke {
+    colour: "#ffffff",
+    width: 0.0,
+    dash: None,
+};
+
+/// The largest finite value (0 when there is none).
+fn finite_max(v: &[f64]) -> f64 {
+    v.iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max)
+}
+
+/// Legend entries of the histogram and its overlays.
+fn histogram_entries(outlines: &[Outline]) -> Vec<(String, Stroke<'static>)> {
+    let mut e = vec![("ESD".to_string(), Stroke::solid(ESD_FILL, 8.0))];
+    e.extend(
+        (outlines.iter())
+            .map(|(label, colour, dash, _)| (label.to_string(), stroke(colour, 1.4, *dash))),
+    );
+    e
+}
+
+/// Legend entries of the MP fit.
+fn mp_entries(mp: Option<&MpDensity>) -> Vec<(String, Stroke<'static>)> {
+    mp.map_or_else(Vec::new, |_| {
+        vec![
+            ("MP density".to_string(), Stroke::solid(MP, 1.6)),
+            ("MP bulk edges".to_string(), MP_EDGE),
+        ]
+    })
+}
+
+/// Room right of the plot for the legend: its widest entry (a 22 px line sample, a gap, the
+/// text), between 120 and 260 px.
+fn legend_room(entries: &[(String, Stroke)]) -> f64 {
+    let widest = (entries.iter())
+        .map(|(t, _)| text_width(t, TICK_SIZE))
+        .fold(0.0, f64::max);
+    (widest + 50.0).clamp(120.0, 260.0)
+}
+
+/// The runs of consecutive points whose y lies inside `yd` (a curve that leaves the frame is
+/// cut there, not drawn along its edge).
+fn runs_inside(pts: Vec<(f64, f64)>, yd: (f64, f64)) -> Vec<Vec<(f64, f64)>> {
+    let inside = |p: &(f64, f64)| p.1 >= yd.0 && p.1 <= yd.1;
+    pts.split(|p| !inside(p))
+        .filter(|r| r.len() >= 2)
+        .map(<[_]>::to_vec)
+        .collect()
 }
 
 /// An overlay: legend text, colour, dash, values.
@@ -263,28 +344,28 @@ type Overlay<'a> = (&'static str, &'static str, Option<&'static str>, &'a [f64])
 type Outline = (&'static str, &'static str, Option<&'static str>, Histogram);
 
 /// The ESD's histogram filled, each overlay's as an outline over the same bins (`px` maps a
-/// bar to its left, right and top pixels); returns their legend entries.
+/// bar to its left, right and top pixels).
 fn draw_histograms(
     svg: &mut Svg,
     hist: &Histogram,
     outlines: &[Outline],
     px: impl Fn(&Bar) -> (f64, f64, f64),
     floor: f64,
-) -> Vec<(String, Stroke<'static>)> {
+) {
     let bars: Vec<_> = hist.bars().map(|b| px(&b)).collect();
     svg.path(
         &step_path(&bars, floor, true),
         ESD_FILL,
         Some(Stroke::solid(ESD_EDGE, 0.6)),
     );
-    let mut entries = vec![("ESD".to_string(), Stroke::solid(ESD_FILL, 8.0))];
-    for (label, colour, dash, h) in outlines {
+    for (_, colour, dash, h) in outlines {
         let bars: Vec<_> = h.bars().map(|b| px(&b)).collect();
-        let stroke = stroke(colour, 1.4, *dash);
-        svg.path(&step_path(&bars, floor, false), "none", Some(stroke));
-        entries.push((label.to_string(), stroke));
+        svg.path(
+            &step_path(&bars, floor, false),
+            "none",
+            Some(stroke(colour, 1.4, *dash)),
+        );
     }
-    entries
 }
 
 fn stroke(colour: &'static str, width: f64, dash: Option<&'static str>) -> Stroke<'static> {
@@ -298,14 +379,6 @@ fn log10_positive(v: &[f64]) -> Vec<f64> {
     v.iter()
         .filter(|v| v.is_finite() && **v > 0.0)
         .map(|v| v.log10())
-        .collect()
-}
-
-/// Data points inside the y domain, in pixels.
-fn in_domain(pts: Vec<(f64, f64)>, yd: (f64, f64), xs: &Scale, ys: &Scale) -> Vec<(f64, f64)> {
-    pts.into_iter()
-        .filter(|p| p.1 >= yd.0 && p.1 <= yd.1)
-        .map(|p| (xs.map(p.0), ys.map(p.1)))
         .collect()
 }
 
@@ -334,9 +407,13 @@ fn step_path(bars: &[(f64, f64, f64)], floor: f64, closed: bool) -> String {
     d
 }
 
-/// A value with 3 significant digits, for legend text.
+/// A value with 3 significant digits, for legend text (scientific below 1e-3 and from 1e5).
 pub(super) fn significant(v: f64) -> String {
-    let decimals = (2.0 - v.abs().log10().floor()).clamp(0.0, 6.0) as usize;
+    let a = v.abs();
+    if a != 0.0 && !(1e-3..1e5).contains(&a) {
+        return format!("{v:.2e}").replace('-', "\u{2212}");
+    }
+    let decimals = (2.0 - a.log10().floor()).clamp(0.0, 6.0) as usize;
     tick_label(v, decimals)
 }
 
