@@ -341,3 +341,39 @@ fn the_quirks_model_natively_drops_pos_table_and_reports_true_sizes() {
     );
     assert!(a.skipped.iter().any(|s| s.name == "pos_table"));
 }
+
+/// `--set layers=[...]` (WeightWatcher's `layers`) reaches the command line: only the named
+/// layers get rows, with their original ids.
+#[test]
+fn the_cli_selects_layers_by_id_and_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    assert_cmd::Command::cargo_bin("tailwatch")
+        .unwrap()
+        .arg("analyze")
+        .arg(reference("cnn_conv2d.onnx"))
+        .args(["--set", "layers=[fc.weight, 1]", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let csv = std::fs::read_to_string(out.join("details.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[0].starts_with("1,conv2.weight,"), "{csv}");
+    assert!(lines[1].starts_with("4,fc.weight,"), "{csv}");
+    let analysis = std::fs::read_to_string(out.join("analysis.json")).unwrap();
+    assert!(
+        analysis.contains("\"layers\": [\n      \"fc.weight\",\n      1\n    ]"),
+        "{analysis}"
+    );
+    let missing = assert_cmd::Command::cargo_bin("tailwatch")
+        .unwrap()
+        .arg("describe")
+        .arg(reference("cnn_conv2d.onnx"))
+        .args(["--set", "layers=[conv9.weight]"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(err.contains("\"conv9.weight\" match no layer"), "{err}");
+}
