@@ -59,6 +59,10 @@ pub enum Error {
     /// Something that should be evaluated could not be (a gate rule naming an unknown metric...).
     #[error("{0}")]
     Evaluation(String),
+    /// The run was stopped through its [`crate::analysis::Cancel`] flag (a notebook's Ctrl-C)
+    /// before it finished; nothing it computed is returned.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 impl Error {

@@ -236,6 +236,25 @@ impl<'de> Deserialize<'de> for Compat {
     }
 }
 
+/// One entry of the `layers` option: a layer's id or its name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum LayerRef {
+    /// A `layer_id` (the `layer_id` column); −k leaves layer k out.
+    Id(i64),
+    /// A layer's name (the `name` column), e.g. `fc1.weight`.
+    Name(String),
+}
+
+impl fmt::Display for LayerRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LayerRef::Id(i) => write!(f, "{i}"),
+            LayerRef::Name(n) => write!(f, "{:?}", crate::error::display_name(n)),
+        }
+    }
+}
+
 /// Declares every option once: the full set, its defaults (the `ww` preset) and the overrides.
 macro_rules! options {
     ($( $(#[$doc:meta])* $field:ident $(as $rename:literal)? : $ty:ty = $default:expr ),* $(,)?) => {
@@ -340,6 +359,12 @@ options! {
     fold_bn: bool = false,
     /// [EXT] analyze LSTM/GRU/RNN gate matrices (onnx-weights.md §2.5).
     rnn: bool = false,
+    /// Analyze only these layers, by `layer_id` or name (WeightWatcher's `layers`); all negative
+    /// ids −k leave layers k out instead. Null or empty: every layer. An entry that matches no
+    /// layer of the model is an error. Written to outputs only when set, so that options (and
+    /// saved analyses keyed by them) without it read as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    layers: Option<Vec<LayerRef>> = None,
 }
 
 /// Named, coherent option sets (methods.md §1).
@@ -456,6 +481,16 @@ impl AnalysisOptions {
         }
         if self.fit != FitKind::PowerLaw && self.pl_package != PlPackage::Powerlaw {
             return bad("fit: TPL and E_TPL need pl_package: powerlaw");
+        }
+        if let Some(sel) = &self.layers {
+            let negative = sel.iter().any(|r| matches!(r, LayerRef::Id(i) if *i < 0));
+            let keep = sel.iter().any(|r| !matches!(r, LayerRef::Id(i) if *i < 0));
+            if negative && keep {
+                return bad(
+                    "layers: negative ids (leave layers out) cannot be mixed with ids >= 0 or \
+                     names (keep only those layers)",
+                );
+            }
         }
         if let Some([lo, hi]) = self.xmin_peak_bounds
             && !(lo.is_finite() && hi.is_finite() && 0.0 < lo && lo < hi)

@@ -60,3 +60,33 @@ fn unknown_keys_and_bad_combinations_are_rejected() {
     o.min_evals = 20000;
     assert!(o.validate().is_err());
 }
+
+#[test]
+fn layers_parse_as_ids_and_names_and_reject_mixing_exclusion_with_selection() {
+    let p = AnalysisOverrides::from_pairs(&["layers=[0, fc2.weight, \"7\"]".into()]).unwrap();
+    assert_eq!(
+        p.layers,
+        Some(Some(vec![
+            LayerRef::Id(0),
+            LayerRef::Name("fc2.weight".into()),
+            LayerRef::Name("7".into())
+        ]))
+    );
+    let o = AnalysisOptions::resolve(Preset::Ww, &p).unwrap();
+    assert_eq!(o.layers.as_ref().map(Vec::len), Some(3));
+    let neg = AnalysisOverrides::from_pairs(&["layers=[-1, -2]".into()]).unwrap();
+    AnalysisOptions::resolve(Preset::Ww, &neg).unwrap();
+    let mixed = AnalysisOverrides::from_pairs(&["layers=[-1, 2]".into()]).unwrap();
+    let e = AnalysisOptions::resolve(Preset::Ww, &mixed).unwrap_err();
+    assert!(e.to_string().contains("cannot be mixed"), "{e}");
+    let named = AnalysisOverrides::from_pairs(&["layers=[-1, fc1.weight]".into()]).unwrap();
+    assert!(AnalysisOptions::resolve(Preset::Ww, &named).is_err());
+    // Unset, the option is not written: options (and the saved analyses keyed by their hash)
+    // read and hash as before it existed.
+    let json = serde_json::to_value(AnalysisOptions::default()).unwrap();
+    assert!(json.get("layers").is_none(), "{json}");
+    let back: AnalysisOptions = serde_json::from_value(json).unwrap();
+    assert_eq!(back, AnalysisOptions::default());
+    let set = serde_json::to_value(&o).unwrap();
+    assert_eq!(set["layers"], serde_json::json!([0, "fc2.weight", "7"]));
+}

@@ -341,3 +341,84 @@ fn the_quirks_model_natively_drops_pos_table_and_reports_true_sizes() {
     );
     assert!(a.skipped.iter().any(|s| s.name == "pos_table"));
 }
+
+/// A `Cancel` flag stops an analysis before its next layer (`Error::Interrupted`); a flag that
+/// is never set, or no scope at all, leaves the results unchanged.
+#[test]
+fn a_cancel_flag_stops_the_analysis_and_an_unset_one_changes_nothing() {
+    use tailwatch::analysis::{Cancel, analyze_file_with_progress};
+    let dir = tempfile::tempdir().unwrap();
+    let mut g = Graph::new("g").input("x0");
+    for k in 0..6 {
+        let name = format!("w{k}");
+        let (x, y) = (format!("x{k}"), format!("x{}", k + 1));
+        g = g
+            .init(f32_raw(&name, &[40, 40], &heavy_tailed(40 * 40, 30 + k)))
+            .node("MatMul", &name, &[&x, &name], &[&y]);
+    }
+    let p = write(dir.path(), "c.onnx", &g.output("x6").model()).unwrap();
+    let o = opts("{ mp_fit: true }");
+    let limits = tailwatch::onnx::Limits::default();
+    let json = |a: &ModelAnalysis| {
+        serde_json::to_string(&tailwatch::report::analysis::analysis_json(a, "ww")).unwrap()
+    };
+    let plain = json(&analyze_file(&p, &o).unwrap());
+    let unset = Cancel::new();
+    let scoped = unset.scope(|| analyze_file(&p, &o)).unwrap();
+    assert_eq!(json(&scoped), plain);
+
+    let set = Cancel::new();
+    set.cancel();
+    let e = set.scope(|| analyze_file(&p, &o)).unwrap_err();
+    assert!(matches!(e, tailwatch::Error::Interrupted), "{e:?}");
+
+    // Set while the layers run: the layers not yet started are not analyzed.
+    let started = std::sync::atomic::AtomicUsize::new(0);
+    let flag = Cancel::new();
+    let r = flag.scope(|| {
+        analyze_file_with_progress(&p, &o, &limits, &|_, _| {
+            started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            flag.cancel();
+        })
+    });
+    assert!(matches!(r, Err(tailwatch::Error::Interrupted)), "{r:?}");
+    assert!(started.into_inner() < 6, "stopped before the last layers");
+    // The scope is left: the thread's next analysis is not cancelled.
+    assert_eq!(json(&analyze_file(&p, &o).unwrap()), plain);
+}
+
+/// `--set layers=[...]` (WeightWatcher's `layers`) reaches the command line: only the named
+/// layers get rows, with their original ids.
+#[test]
+fn the_cli_selects_layers_by_id_and_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    assert_cmd::Command::cargo_bin("tailwatch")
+        .unwrap()
+        .arg("analyze")
+        .arg(reference("cnn_conv2d.onnx"))
+        .args(["--set", "layers=[fc.weight, 1]", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let csv = std::fs::read_to_string(out.join("details.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[0].starts_with("1,conv2.weight,"), "{csv}");
+    assert!(lines[1].starts_with("4,fc.weight,"), "{csv}");
+    let analysis = std::fs::read_to_string(out.join("analysis.json")).unwrap();
+    assert!(
+        analysis.contains("\"layers\": [\n      \"fc.weight\",\n      1\n    ]"),
+        "{analysis}"
+    );
+    let missing = assert_cmd::Command::cargo_bin("tailwatch")
+        .unwrap()
+        .arg("describe")
+        .arg(reference("cnn_conv2d.onnx"))
+        .args(["--set", "layers=[conv9.weight]"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(err.contains("\"conv9.weight\" match no layer"), "{err}");
+}

@@ -4,11 +4,18 @@
 //! (`analyze_big_layers`); the rest run side by side over rayon. Outcomes are collected in
 //! layer order and every path computes the same numbers, so the output does not depend on the
 //! thread count or on the schedule.
+//!
+//! A run can be stopped from another thread with a [`Cancel`] flag: every analysis started
+//! inside [`Cancel::scope`] checks it before each layer starts, and returns
+//! [`Error::Interrupted`](crate::Error::Interrupted) once it is set. Without a scope, or while
+//! the flag is not set, nothing changes.
 
 mod layer;
 
+use std::cell::RefCell;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use faer::Par;
@@ -17,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub use layer::RowEsd;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::metrics::row::Row;
 use crate::metrics::summary::{self, Summary};
 use crate::onnx::{self, Limits, ModelInfo};
@@ -56,6 +63,52 @@ pub struct ModelAnalysis {
     pub timings: Timings,
 }
 
+/// A flag that stops analyses from another thread, for callers that must be interruptible (the
+/// Python binding's Ctrl-C). Set it with [`Cancel::cancel`]; the analyses started inside
+/// [`Cancel::scope`] (directly, or inside a study or a gate) stop before their next layer starts
+/// with [`Error::Interrupted`]. A layer already started runs to its end.
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+thread_local! {
+    static CANCEL: RefCell<Option<Cancel>> = const { RefCell::new(None) };
+}
+
+impl Cancel {
+    /// A flag that is not set.
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+
+    /// Ask the analyses watching this flag to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    /// Whether [`Cancel::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Run `f` on this thread with this flag watched by every analysis it starts.
+    pub fn scope<T>(&self, f: impl FnOnce() -> T) -> T {
+        struct Restore(Option<Cancel>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                let previous = self.0.take();
+                CANCEL.with(|c| *c.borrow_mut() = previous);
+            }
+        }
+        let _restore = Restore(CANCEL.with(|c| c.borrow_mut().replace(self.clone())));
+        f()
+    }
+
+    /// The flag of the innermost enclosing [`Cancel::scope`] on this thread.
+    fn current() -> Option<Cancel> {
+        CANCEL.with(|c| c.borrow().clone())
+    }
+}
+
 /// Analyze one ONNX file with the given (validated) options.
 pub fn analyze_file(path: &Path, opts: &AnalysisOptions) -> Result<ModelAnalysis> {
     analyze_file_with_progress(path, opts, &Limits::default(), &|_, _| {})
@@ -69,6 +122,11 @@ pub fn analyze_file_with_progress(
     on_layer: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<ModelAnalysis> {
     opts.validate()?;
+    let cancel = Cancel::current();
+    let stopped = || cancel.as_ref().is_some_and(Cancel::is_cancelled);
+    if stopped() {
+        return Err(Error::Interrupted);
+    }
     let t0 = Instant::now();
     let model = onnx::load(path, limits)?;
     let t1 = Instant::now();
@@ -85,6 +143,9 @@ pub fn analyze_file_with_progress(
         (layers.par_iter().enumerate())
             .filter(|(_, l)| !big(l))
             .map(|(i, l)| {
+                if stopped() {
+                    return (i, LayerOutcome::default());
+                }
                 let o = analyze_layer(&extraction, l, opts, Par::Seq);
                 tick();
                 (i, o)
@@ -96,8 +157,20 @@ pub fn analyze_file_with_progress(
         || {
             model.info();
         },
-        || analyze_big_layers(&extraction, &big_layers, opts, &tick, &small_layers),
+        || {
+            analyze_big_layers(
+                &extraction,
+                &big_layers,
+                opts,
+                &tick,
+                &stopped,
+                &small_layers,
+            )
+        },
     );
+    if stopped() {
+        return Err(Error::Interrupted);
+    }
     outcomes.sort_by_key(|(i, _)| *i);
     let outcomes = outcomes.into_iter().map(|(_, o)| o).collect();
     let t3 = Instant::now();
@@ -186,6 +259,7 @@ fn analyze_big_layers(
     big: &[(usize, &WeightLayer)],
     opts: &AnalysisOptions,
     tick: &(dyn Fn() + Sync),
+    stopped: &(dyn Fn() -> bool + Sync),
     small: &(dyn Fn() -> Indexed + Sync),
 ) -> Indexed {
     let out = std::sync::Mutex::new(Indexed::new());
@@ -198,6 +272,9 @@ fn analyze_big_layers(
     rayon::scope(|s| {
         let mut small_started = false;
         for &(i, layer) in big {
+            if stopped() {
+                break;
+            }
             let prepared = prepare_layer(ex, layer, opts, Par::rayon(0));
             if prepared.gram_bytes() <= DETACHED_GRAM_BYTES
                 && !detached.swap(true, Ordering::AcqRel)

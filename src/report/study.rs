@@ -140,7 +140,8 @@ fn ranking_json(rows: &[CorrelationRow]) -> Json {
     Json::Object(out)
 }
 
-fn details_csv(o: &StudyOutcome) -> Result<String> {
+/// `details.csv`: every analyzed model's rows, `model` first.
+pub fn details_csv(o: &StudyOutcome) -> Result<String> {
     let mut rows: Vec<Row> = Vec::new();
     for m in &o.models {
         if let Some(a) = &m.analysis {
@@ -167,7 +168,8 @@ const SUMMARY_CSV_COUNTS: [&str; 6] = [
     "n_under_trained",
 ];
 
-fn summary_csv(study: &Study, o: &StudyOutcome) -> Result<String> {
+/// `summary.csv`: one line per model, its errors, status, summary means and counts.
+pub fn summary_csv(study: &Study, o: &StudyOutcome) -> Result<String> {
     let metrics = summary::means_for(&study.options);
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["model", "group", "top1_error", "top5_error", "status"];
@@ -203,7 +205,8 @@ fn summary_csv(study: &Study, o: &StudyOutcome) -> Result<String> {
     into_string(w)
 }
 
-fn correlations_csv(rows: &[CorrelationRow]) -> Result<String> {
+/// `correlations.csv`: one line per (group, metric, target), columns `CORRELATION_COLUMNS`.
+pub fn correlations_csv(rows: &[CorrelationRow]) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(CORRELATION_COLUMNS).map_err(csv_err)?;
     for r in rows {

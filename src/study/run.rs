@@ -157,6 +157,8 @@ fn run_with(
                     None,
                     None,
                 ),
+                // A stopped run is not a failed model: the study stops.
+                Err(Error::Interrupted) => return Err(Error::Interrupted),
                 Err(e) => {
                     tracing::error!("{e}");
                     let kind = e.model_kind();

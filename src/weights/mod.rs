@@ -5,7 +5,7 @@
 //! By job: `walk` (the op-aware walk and its layer candidates), `scan` (the initializer scan),
 //! `describe` (what describe says about a weight expression), `matrix` (decoding a layer to
 //! its matrices), `ops` (which operand of which op is a weight), `scope` (name resolution),
-//! `fold` (constant folding), `skip` (the skip reasons).
+//! `fold` (constant folding), `skip` (the skip reasons), `select` (the `layers` option).
 
 pub(crate) mod dedup;
 mod describe;
@@ -14,6 +14,7 @@ mod matrix;
 pub(crate) mod ops;
 mod scan;
 pub(crate) mod scope;
+mod select;
 mod view;
 mod walk;
 
@@ -300,6 +301,9 @@ pub fn extract<'m>(model: &'m Model, opts: &AnalysisOptions) -> Result<Extractio
         LayerSource::Ops => {
             walk::walk(&mut x, opts).map_err(|(kind, m)| Error::model(model.path(), kind, m))?
         }
+    }
+    if let Some(sel) = &opts.layers {
+        x.select(sel)?;
     }
     Ok(x)
 }
