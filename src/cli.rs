@@ -299,11 +299,7 @@ fn analyze(a: &AnalyzeArgs) -> Result<()> {
 fn gate(a: &GateArgs) -> Result<ExitCode> {
     use tailwatch::gate::{self, BaselineSource, Verdict, junit, summary_md, verdict};
     let g = gate::Gate::load(&a.gate)?;
-    let baseline = match (&a.baseline, &a.baseline_report) {
-        (Some(p), _) => Some(BaselineSource::Model(p.clone())),
-        (None, Some(p)) => Some(BaselineSource::Report(p.clone())),
-        (None, None) => None,
-    };
+    let baseline = BaselineSource::from_paths(a.baseline.clone(), a.baseline_report.clone())?;
     let judged = gate::eval::run_judged(&g, &a.model, baseline.as_ref());
     let (v, judged) = match judged {
         Ok(j) => (j.verdict.clone(), Some(j)),

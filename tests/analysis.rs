@@ -205,18 +205,24 @@ fn analysis_json_with_threads(p: &Path, o: &AnalysisOptions, threads: usize) -> 
     serde_json::to_string(&tailwatch::report::analysis::analysis_json(&a, "ww")).unwrap()
 }
 
-#[test]
-fn results_do_not_depend_on_the_thread_count() {
-    let dir = tempfile::tempdir().unwrap();
+/// Six square `size`×`size` MatMul layers in a chain, heavy-tailed weights seeded from `seed`.
+fn matmul_chain(dir: &Path, size: usize, seed: u64) -> PathBuf {
     let mut g = Graph::new("g").input("x0");
     for k in 0..6 {
         let name = format!("w{k}");
         let (x, y) = (format!("x{k}"), format!("x{}", k + 1));
+        let dims = [size as i64, size as i64];
         g = g
-            .init(f32_raw(&name, &[48, 48], &heavy_tailed(48 * 48, 10 + k)))
+            .init(f32_raw(&name, &dims, &heavy_tailed(size * size, seed + k)))
             .node("MatMul", &name, &[&x, &name], &[&y]);
     }
-    let p = write(dir.path(), "t.onnx", &g.output("x6").model()).unwrap();
+    write(dir, "chain.onnx", &g.output("x6").model()).unwrap()
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = matmul_chain(dir.path(), 48, 10);
     let o = opts("{ mp_fit: true, randomize: true, detX: true, vectors: true, seed: 7 }");
     let one = analysis_json_with_threads(&p, &o, 1);
     assert_eq!(one, analysis_json_with_threads(&p, &o, 2));
@@ -348,15 +354,7 @@ fn the_quirks_model_natively_drops_pos_table_and_reports_true_sizes() {
 fn a_cancel_flag_stops_the_analysis_and_an_unset_one_changes_nothing() {
     use tailwatch::analysis::{Cancel, analyze_file_with_progress};
     let dir = tempfile::tempdir().unwrap();
-    let mut g = Graph::new("g").input("x0");
-    for k in 0..6 {
-        let name = format!("w{k}");
-        let (x, y) = (format!("x{k}"), format!("x{}", k + 1));
-        g = g
-            .init(f32_raw(&name, &[40, 40], &heavy_tailed(40 * 40, 30 + k)))
-            .node("MatMul", &name, &[&x, &name], &[&y]);
-    }
-    let p = write(dir.path(), "c.onnx", &g.output("x6").model()).unwrap();
+    let p = matmul_chain(dir.path(), 40, 30);
     let o = opts("{ mp_fit: true }");
     let limits = tailwatch::onnx::Limits::default();
     let json = |a: &ModelAnalysis| {

@@ -596,3 +596,19 @@ fn layer_rule_findings_carry_layers_and_amounts() {
     assert_eq!((w.status, w.failing.len()), (Status::Fail, 4));
     assert_eq!(v.exit_code(), 1);
 }
+
+#[test]
+fn a_baseline_is_a_model_or_a_report_not_both() {
+    use tailwatch::gate::BaselineSource;
+    let p = |s: &str| Some(PathBuf::from(s));
+    assert!(BaselineSource::from_paths(p("a.onnx"), p("b.json")).is_err());
+    assert!(matches!(
+        BaselineSource::from_paths(p("a.onnx"), None),
+        Ok(Some(BaselineSource::Model(m))) if m == Path::new("a.onnx")
+    ));
+    assert!(matches!(
+        BaselineSource::from_paths(None, p("b.json")),
+        Ok(Some(BaselineSource::Report(r))) if r == Path::new("b.json")
+    ));
+    assert!(matches!(BaselineSource::from_paths(None, None), Ok(None)));
+}

@@ -203,17 +203,7 @@ fn run_gate(
     };
     job::run(py, &hooks, move |_| {
         let g = gate::Gate::load(&gate_file)?;
-        let base = match (baseline, baseline_report) {
-            (Some(_), Some(_)) => {
-                return Err(Error::Options(
-                    "give baseline (a model) or baseline_report (an analysis.json), not both"
-                        .into(),
-                ));
-            }
-            (Some(p), None) => Some(BaselineSource::Model(p)),
-            (None, Some(p)) => Some(BaselineSource::Report(p)),
-            (None, None) => None,
-        };
+        let base = BaselineSource::from_paths(baseline, baseline_report)?;
         let v = gate::eval::run(&g, &model, base.as_ref())?;
         serde_json::to_string(&gate::verdict::to_json(&v))
             .map_err(|e| Error::Evaluation(format!("cannot serialise the verdict: {e}")))

@@ -24,6 +24,20 @@ pub enum BaselineSource {
     Report(PathBuf),
 }
 
+impl BaselineSource {
+    /// The baseline given as a model or as a saved report (at most one of them).
+    pub fn from_paths(model: Option<PathBuf>, report: Option<PathBuf>) -> Result<Option<Self>> {
+        match (model, report) {
+            (Some(_), Some(_)) => Err(Error::Options(
+                "give the baseline as a model or as an analysis.json report, not both".into(),
+            )),
+            (Some(p), None) => Ok(Some(BaselineSource::Model(p))),
+            (None, Some(p)) => Ok(Some(BaselineSource::Report(p))),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
 /// One analyzed model as the gate sees it.
 #[derive(Clone, Debug)]
 pub struct Evidence {

@@ -17,15 +17,26 @@ pub enum Escape {
     Attr,
 }
 
+/// The entity of a character that would open or close markup (`&`, `<`, `>`).
+fn markup(c: char) -> Option<&'static str> {
+    match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        _ => None,
+    }
+}
+
 /// `s` escaped for `mode`.
 pub fn escape(s: &str, mode: Escape) -> String {
     let attr = mode == Escape::Attr;
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
+        if let Some(entity) = markup(c) {
+            out.push_str(entity);
+            continue;
+        }
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' if attr => out.push_str("&apos;"),
             '\t' if attr => out.push_str("&#9;"),
@@ -47,10 +58,11 @@ pub fn escape(s: &str, mode: Escape) -> String {
 pub fn markdown(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
+        if let Some(entity) = markup(c) {
+            out.push_str(entity);
+            continue;
+        }
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
             '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '#' | '~' | '$' => {
                 out.push('\\');
                 out.push(c);
